@@ -1,0 +1,3 @@
+export * from './tensor.ts';
+export * from './layout.ts';
+export * from './npy.ts';
