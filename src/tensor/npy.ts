@@ -68,7 +68,8 @@ export function parseNpy(bytes: Uint8Array, source = '<npy>'): NpyArray {
     fail(`${bytes.length - dataStart - byteLength} unexpected bytes after the data`);
   }
   // Copy into a fresh, aligned buffer: the file's data offset need not be aligned to the item size.
-  const raw = bytes.slice(dataStart, dataStart + byteLength).buffer;
+  // (new Uint8Array(view) copies; Node's Buffer.slice would not.)
+  const raw = new Uint8Array(bytes.subarray(dataStart, dataStart + byteLength)).buffer;
   const data =
     dtype === 'f32' ? new Float32Array(raw) : dtype === 'f16' ? new Uint16Array(raw) : new BigInt64Array(raw);
   return { shape, dtype, data };

@@ -16,3 +16,15 @@ export interface TensorArchive {
   readonly tensors: ReadonlyMap<string, TensorEntry>;
   readonly metadata: Readonly<Record<string, string>>;
 }
+
+/** An archive of tensors already in memory (f32), e.g. generated weights. */
+export function memoryArchive(
+  tensors: Iterable<readonly [string, { shape: readonly number[]; data: Float32Array }]>,
+  source = '<memory>',
+): TensorArchive {
+  const map = new Map<string, TensorEntry>();
+  for (const [name, t] of tensors) {
+    map.set(name, { name, dtype: 'F32', shape: t.shape, toFloat32: () => t.data });
+  }
+  return { source, tensors: map, metadata: {} };
+}

@@ -1,0 +1,64 @@
+// Seeded random ResNet weights with non-trivial BatchNorm statistics, for tests and benchmarks
+// (no pretrained weights are needed to check that two implementations agree).
+import { memoryArchive, type TensorArchive } from '../weights/archive.ts';
+import { loadResNet } from '../weights/resnet.ts';
+import type { ResNetModel } from './model.ts';
+import { buildGraph, type ConvSpec, type ResNetSpec } from './spec.ts';
+
+/** mulberry32: a small, fast, seedable PRNG giving uniform floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box–Muller) from a uniform source. */
+export function seededNormal(seed: number): () => number {
+  const uniform = seededRandom(seed);
+  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+/**
+ * A torchvision-style state dict: conv weights ~ N(0, 1/fan_in) (activations stay moderate through 50 layers),
+ * BN gamma ∈ [0.5, 1.5), beta and running_mean ~ N(0, 0.1), running_var ∈ [0.5, 2).
+ */
+export function randomStateDict(spec: ResNetSpec, seed: number): TensorArchive {
+  const normal = seededNormal(seed);
+  const uniform = seededRandom(seed ^ 0x9e3779b9);
+  const fill = (n: number, f: () => number) => Float32Array.from({ length: n }, f);
+  const entries: [string, { shape: number[]; data: Float32Array }][] = [];
+  const graph = buildGraph(spec);
+  const addConv = (c: ConvSpec) => {
+    const fanIn = c.inChannels * c.kernel * c.kernel;
+    const std = Math.sqrt(1 / fanIn);
+    const o = c.outChannels;
+    entries.push([`${c.conv}.weight`, { shape: [o, c.inChannels, c.kernel, c.kernel], data: fill(o * fanIn, () => normal() * std) }]);
+    entries.push([`${c.bn}.weight`, { shape: [o], data: fill(o, () => 0.5 + uniform()) }]);
+    entries.push([`${c.bn}.bias`, { shape: [o], data: fill(o, () => 0.1 * normal()) }]);
+    entries.push([`${c.bn}.running_mean`, { shape: [o], data: fill(o, () => 0.1 * normal()) }]);
+    entries.push([`${c.bn}.running_var`, { shape: [o], data: fill(o, () => 0.5 + 1.5 * uniform()) }]);
+  };
+  addConv(graph.stem);
+  for (const b of graph.blocks) for (const c of [b.reduce, b.spatial, b.expand, b.shortcut]) if (c) addConv(c);
+  if (spec.numClasses !== null) {
+    const k = spec.numClasses;
+    entries.push(['fc.weight', { shape: [k, graph.featureDim], data: fill(k * graph.featureDim, () => 0.05 * normal()) }]);
+    entries.push(['fc.bias', { shape: [k], data: fill(k, () => 0.1 * normal()) }]);
+  }
+  return memoryArchive(entries, `<random weights, seed ${seed}>`);
+}
+
+export function randomResNet(spec: ResNetSpec, seed: number): ResNetModel {
+  return loadResNet(randomStateDict(spec, seed));
+}
+
+/** A seeded N(0, 1) input batch, NCHW. */
+export function randomInput(shape: readonly number[], seed: number): Float32Array {
+  const normal = seededNormal(seed);
+  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, normal);
+}

@@ -1,0 +1,127 @@
+// From a torchvision-style state dict to a ResNetModel: key names normalised, every tensor checked
+// against the graph, BatchNorm folded into each conv.
+import type { TensorArchive, TensorEntry } from './archive.ts';
+import { foldBatchNorm } from './fold.ts';
+import type { FoldedConv, Linear, ResNetModel } from '../nn/model.ts';
+import { buildGraph, RESNET50, type ConvSpec, type ResNetSpec } from '../nn/spec.ts';
+
+/** DataParallel and some training frameworks prefix every key; torchvision names have no prefix. */
+export function stripPrefix(name: string): string {
+  return name.replace(/^(module\.|model\.)+/, '');
+}
+
+export class WeightsError extends Error {
+  override name = 'WeightsError';
+}
+
+/**
+ * The spec a state dict describes: ResNet-50's graph at the width its stem conv has (64 for the real
+ * model; smaller for test fixtures), with a classifier when fc.weight is present.
+ */
+export function inferSpec(tensors: ReadonlyMap<string, TensorEntry>): ResNetSpec {
+  const stem = tensors.get('conv1.weight')?.shape[0];
+  const fc = tensors.get('fc.weight')?.shape[0];
+  const divisor = stem && RESNET50.stemWidth % stem === 0 ? RESNET50.stemWidth / stem : 1;
+  return {
+    ...RESNET50,
+    stemWidth: RESNET50.stemWidth / divisor,
+    stageWidths: RESNET50.stageWidths.map((w) => w / divisor),
+    numClasses: tensors.has('fc.weight') || tensors.has('fc.bias') ? (fc ?? RESNET50.numClasses) : null,
+  };
+}
+
+interface Expected {
+  readonly shape: readonly number[];
+  readonly optional?: boolean;
+}
+
+function expectedTensors(spec: ResNetSpec): Map<string, Expected> {
+  const graph = buildGraph(spec);
+  const expected = new Map<string, Expected>();
+  const addConv = (c: ConvSpec) => {
+    expected.set(`${c.conv}.weight`, { shape: [c.outChannels, c.inChannels, c.kernel, c.kernel] });
+    for (const p of ['weight', 'bias', 'running_mean', 'running_var']) expected.set(`${c.bn}.${p}`, { shape: [c.outChannels] });
+    expected.set(`${c.bn}.num_batches_tracked`, { shape: [], optional: true });
+  };
+  addConv(graph.stem);
+  for (const b of graph.blocks) {
+    for (const c of [b.reduce, b.spatial, b.expand, b.shortcut]) if (c) addConv(c);
+  }
+  if (spec.numClasses !== null) {
+    expected.set('fc.weight', { shape: [spec.numClasses, graph.featureDim] });
+    expected.set('fc.bias', { shape: [spec.numClasses] });
+  }
+  return expected;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+function list(title: string, items: string[]): string {
+  const shown = items.slice(0, 12).join(', ');
+  return `${items.length} ${title}: ${shown}${items.length > 12 ? `, … (${items.length - 12} more)` : ''}`;
+}
+
+/** Check a state dict against ResNet-50 and fold its BatchNorms. Reports every problem in one error. */
+export function loadResNet(archive: TensorArchive): ResNetModel {
+  const tensors = new Map<string, TensorEntry>();
+  for (const [name, entry] of archive.tensors) {
+    const key = stripPrefix(name);
+    if (tensors.has(key)) throw new WeightsError(`${archive.source}: two tensors are both named '${key}' once prefixes are removed`);
+    tensors.set(key, entry);
+  }
+  const spec = inferSpec(tensors);
+  const expected = expectedTensors(spec);
+  const missing: string[] = [];
+  const misshapen: string[] = [];
+  for (const [name, want] of expected) {
+    const got = tensors.get(name);
+    if (!got) {
+      if (!want.optional) missing.push(name);
+    } else if (!sameShape(got.shape, want.shape) && !(want.optional && got.shape.length <= 1)) {
+      misshapen.push(`${name} is ${fmt(got.shape)}, expected ${fmt(want.shape)}`);
+    }
+  }
+  const unexpected = [...tensors.keys()].filter((name) => !expected.has(name));
+  if (missing.length || misshapen.length || unexpected.length) {
+    const parts = [
+      missing.length ? list('missing', missing) : '',
+      misshapen.length ? list('misshapen', misshapen) : '',
+      unexpected.length ? list('unexpected', unexpected) : '',
+    ].filter(Boolean);
+    throw new WeightsError(`${archive.source}: not a ResNet-50 state dict (${parts.join('; ')})`);
+  }
+
+  const values = (name: string) => tensors.get(name)!.toFloat32();
+  const fold = (c: ConvSpec): FoldedConv => ({
+    ...c,
+    ...foldBatchNorm(values(`${c.conv}.weight`), {
+      gamma: values(`${c.bn}.weight`),
+      beta: values(`${c.bn}.bias`),
+      mean: values(`${c.bn}.running_mean`),
+      variance: values(`${c.bn}.running_var`),
+    }),
+  });
+  const graph = buildGraph(spec);
+  const fc: Linear | null =
+    spec.numClasses === null
+      ? null
+      : {
+          inFeatures: graph.featureDim,
+          outFeatures: spec.numClasses,
+          weight: values('fc.weight'),
+          bias: values('fc.bias'),
+        };
+  return {
+    graph,
+    stem: fold(graph.stem),
+    blocks: graph.blocks.map((b) => ({
+      name: b.name,
+      reduce: fold(b.reduce),
+      spatial: fold(b.spatial),
+      expand: fold(b.expand),
+      shortcut: b.shortcut ? fold(b.shortcut) : null,
+    })),
+    fc,
+  };
+}

@@ -1,0 +1,43 @@
+// Shared test helpers: reading fixtures and comparing arrays with stated tolerances.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { npyToTensor, parseNpy } from '../src/tensor/npy.ts';
+import type { Tensor } from '../src/tensor/tensor.ts';
+
+export const FIXTURES = join(import.meta.dirname, 'fixtures');
+
+export function fixture(path: string): Tensor {
+  const full = join(FIXTURES, path);
+  return npyToTensor(parseNpy(readFileSync(full), full), full);
+}
+
+export interface Errors {
+  /** max |a − e| */
+  maxAbs: number;
+  /** max |a − e| / max |e|: error relative to the output's scale */
+  maxRel: number;
+}
+
+export function errors(actual: ArrayLike<number>, expected: ArrayLike<number>): Errors {
+  expect(actual.length).toBe(expected.length);
+  let maxAbs = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    if (!(d <= maxAbs)) maxAbs = Number.isNaN(d) ? Infinity : d;
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return { maxAbs, maxRel: maxAbs / (scale || 1) };
+}
+
+/**
+ * Assert a tensor matches a reference: same shape, and max |error| ≤ relTol × max |expected|.
+ * Returns the errors so a test can print them.
+ */
+export function expectClose(actual: Tensor, expected: Tensor, relTol: number, what = 'tensor'): Errors {
+  expect([...actual.shape], `${what} shape`).toEqual([...expected.shape]);
+  const e = errors(actual.data, expected.data);
+  expect(e.maxRel, `${what}: max-abs ${e.maxAbs.toExponential(2)}, max-rel ${e.maxRel.toExponential(2)}`).toBeLessThanOrEqual(relTol);
+  return e;
+}
