@@ -1,0 +1,105 @@
+// The `resnet50` command end to end, as a user runs it (a child process through bin/resnet50.js).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parseNpy, npyToTensor, serializeNpy } from '../src/tensor/npy.ts';
+import { FIXTURES, expectClose, fixture } from './helpers.ts';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'resnet50.js');
+const MODEL = join(FIXTURES, 'resnet50_div8');
+const WEIGHTS = join(MODEL, 'weights.safetensors');
+const X2 = join(MODEL, 'input_b2_64x64.npy');
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const readOut = (path: string) => npyToTensor(parseNpy(readFileSync(path), path));
+
+describe('resnet50 CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'resnet50-cli-'));
+
+  it('classify --device cpu writes logits matching PyTorch and prints the top-k', async () => {
+    const out = join(dir, 'logits.npy');
+    const r = await cli('classify', X2, '--weights', WEIGHTS, '--device', 'cpu', '--top', '3', '--out', out);
+    expect(r.stderr).toMatch(/cpu: 2 image\(s\) 64×64/);
+    expect(r.code).toBe(0);
+    expectClose(readOut(out), fixture('resnet50_div8/input_b2_64x64.logits.npy'), 1e-5, 'logits');
+    expect(r.stdout.split('\n').filter((l) => /%\s+\d+\s+class \d+/.test(l)).length).toBe(6);
+    expect(r.stdout).toContain(`${X2}[0]`);
+  });
+
+  it('embed concatenates inputs along N in order and writes JSON', async () => {
+    const one = join(dir, 'one.npy');
+    // The 45×61 image cannot batch with 64×64 ones, so batch the first image of X2 with itself,
+    // given as a single [3, H, W] image.
+    const x2 = fixture('resnet50_div8/input_b2_64x64.npy');
+    writeFileSync(one, serializeNpy({ shape: [3, 64, 64], dtype: 'f32', data: x2.data.slice(0, 3 * 64 * 64) }));
+    const out = join(dir, 'features.json');
+    const r = await cli('embed', one, X2, '--weights', WEIGHTS, '--device', 'cpu', '--out', out);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(json.shape).toEqual([3, 256]);
+    expect(json.items.map((i: { input: string }) => i.input)).toEqual([one, `${X2}[0]`, `${X2}[1]`]);
+    const expected = fixture('resnet50_div8/input_b2_64x64.features.npy').data;
+    const got = Float32Array.from([...json.items[0].features, ...json.items[2].features]);
+    const want = Float32Array.from([...expected.subarray(0, 256), ...expected.subarray(256)]);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-4);
+  });
+
+  it('embeds with an fc-less module.-prefixed model; classify refuses it', async () => {
+    const nofc = join(MODEL, 'weights_nofc.safetensors');
+    const out = join(dir, 'emb.npy');
+    expect((await cli('embed', X2, '--weights', nofc, '--device', 'cpu', '--out', out)).code).toBe(0);
+    expect(readOut(out).shape).toEqual([2, 256]);
+    const r = await cli('classify', X2, '--weights', nofc, '--device', 'cpu');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/has no classifier \(fc\); use 'embed'/);
+  });
+
+  it('errors are one line, non-zero, without a stack trace, and leave existing output intact', async () => {
+    const out = join(dir, 'keep.npy');
+    writeFileSync(out, 'precious');
+    const bad = join(dir, 'bad.safetensors');
+    writeFileSync(bad, Buffer.concat([Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"a"')]));
+    const wrongShape = join(dir, 'wrong.npy');
+    writeFileSync(wrongShape, serializeNpy({ shape: [1, 4, 40, 40], dtype: 'f32', data: new Float32Array(6400) }));
+    const cases: [string[], RegExp][] = [
+      [['embed', join(dir, 'nope.npy'), '--weights', WEIGHTS], /cannot read input .*nope\.npy: no such file/],
+      [['embed', X2, '--weights', join(dir, 'nope.safetensors')], /cannot read weights .*nope\.safetensors: no such file/],
+      [['embed', X2, '--weights', bad, '--device', 'cpu', '--out', out], /bad\.safetensors: /],
+      [['embed', wrongShape, '--weights', WEIGHTS, '--device', 'cpu', '--out', out], /wrong\.npy: expected a preprocessed NCHW tensor \[N, 3, H, W\]/],
+      [['embed', X2, '--weights', WEIGHTS, '--device', 'tpu'], /--device must be webgpu or cpu, got 'tpu'/],
+      [['embed', X2, '--weights', WEIGHTS, '--out', join(dir, 'x.csv')], /--out must end in \.npy or \.json/],
+      [['embed', X2, '--weights', WEIGHTS, '--bogus'], /Unknown option '--bogus'/],
+      [['frobnicate'], /unknown command 'frobnicate'/],
+      [['embed', X2], /no weights given: pass --weights/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr, args.join(' ')).not.toMatch(/\n\s+at /);
+    }
+    expect(readFileSync(out, 'utf8')).toBe('precious');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(existsSync(join(dir, 'x.csv'))).toBe(false);
+  });
+
+  it('inputs smaller than 32×32 are refused', async () => {
+    const small = join(dir, 'small.npy');
+    writeFileSync(small, serializeNpy({ shape: [1, 3, 31, 40], dtype: 'f32', data: new Float32Array(3 * 31 * 40) }));
+    const r = await cli('embed', small, '--weights', WEIGHTS, '--device', 'cpu');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/at least 32×32, got 31×40/);
+  });
+});
