@@ -59,12 +59,12 @@ describe('safetensors round trip', () => {
     expect([counterEntry.dtype, counterEntry.shape]).toEqual(['I64', []]);
   });
 
-  it('writes a space-padded, name-sorted header with the data back to back', () => {
+  it('writes a space-padded header, largest elements first then by name, with the data back to back', () => {
     const { length, text } = headerOf(file);
     expect(length % 8).toBe(0);
     expect(text).toMatch(/^\{"__metadata__":\{"format":"pt","note":"round trip"\},"bn\.num_batches_tracked":.*\} *$/);
     const names = Object.keys(JSON.parse(text)).slice(1);
-    expect(names).toEqual(['bn.num_batches_tracked', 'brain', 'empty', 'fc.weight', 'half']);
+    expect(names).toEqual(['bn.num_batches_tracked', 'empty', 'fc.weight', 'brain', 'half']);
     const offsets = JSON.parse(text)['bn.num_batches_tracked'].data_offsets;
     const stored = file.slice(8 + length + offsets[0], 8 + length + offsets[1]);
     expect(new BigInt64Array(stored.buffer)).toEqual(counter);

@@ -8,7 +8,9 @@ import { topK } from '../nn/topk.ts';
 import { serializeNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { CliError, writeAtomic } from './files.ts';
+import { convert } from './convert.ts';
 import { loadInputs } from './inputs.ts';
+import { PRESETS, type Preset } from '../image/preprocess.ts';
 import { loadWeightsFile, NO_WEIGHTS_HELP } from './weights.ts';
 
 const USAGE = `usage:
@@ -18,6 +20,8 @@ const USAGE = `usage:
       writes the [N, 1000] logits and prints the top-k classes
   resnet50 info
       prints the WebGPU adapter, its features and limits
+  resnet50 convert <in.pth|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn]
+      writes a weights file as safetensors (torchvision names, or with BatchNorm folded into the convs)
 
 inputs: preprocessed float32 NCHW tensors in .npy files, [N, 3, H, W] or [3, H, W] (H, W ≥ 32);
 several inputs are concatenated along N in the order given.`;
@@ -28,10 +32,13 @@ const OPTIONS = {
   precision: { type: 'string', default: 'f32' },
   out: { type: 'string' },
   top: { type: 'string', default: '5' },
+  preset: { type: 'string', default: 'torchvision' },
+  dtype: { type: 'string' },
+  'fold-bn': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Options = { weights?: string; device: string; precision: string; out?: string; top: string };
+type Options = { weights?: string; device: string; precision: string; out?: string; top: string; preset: string };
 
 async function createEngine(model: ResNetModel, device: string, precision: string): Promise<Engine> {
   if (precision !== 'f32' && precision !== 'f16') throw new CliError(`--precision must be f32 or f16, got '${precision}'`);
@@ -64,12 +71,17 @@ async function writeOutput(path: string, matrix: Tensor, inputs: string[], key: 
   }
 }
 
-async function run(command: 'embed' | 'classify', inputPaths: string[], opts: Options): Promise<void> {
+/** Returns the exit status: 1 when some inputs could not be read (the rest are still processed). */
+async function run(command: 'embed' | 'classify', inputPaths: string[], opts: Options): Promise<number> {
   if (!opts.weights) throw new CliError(NO_WEIGHTS_HELP);
   if (opts.out && !/\.(npy|json)$/.test(opts.out)) throw new CliError(`--out must end in .npy or .json, got ${opts.out}`);
   const top = Number(opts.top);
   if (!Number.isInteger(top) || top < 1) throw new CliError(`--top must be a positive integer, got '${opts.top}'`);
-  const { inputs, batch } = await loadInputs(inputPaths);
+  if (!(PRESETS as readonly string[]).includes(opts.preset)) {
+    throw new CliError(`--preset must be one of ${PRESETS.join(', ')}, got '${opts.preset}'`);
+  }
+  const { inputs, failures, batch } = await loadInputs(inputPaths, opts.preset as Preset);
+  for (const f of failures) process.stderr.write(`resnet50: skipped ${f.message}\n`);
   const model = await loadWeightsFile(opts.weights);
   if (command === 'classify' && !model.fc) {
     throw new CliError(`${opts.weights}: this model has no classifier (fc); use 'embed' for its features`);
@@ -87,7 +99,7 @@ async function run(command: 'embed' | 'classify', inputPaths: string[], opts: Op
     if (command === 'embed') {
       if (opts.out) await writeOutput(opts.out, out.features, labels, 'features');
       else for (const [i, row] of rows(out.features).entries()) console.log(`${labels[i]}: [${row.slice(0, 4).map((v) => v.toFixed(4)).join(', ')}, …] (${row.length}-d)`);
-      return;
+      return failures.length ? 1 : 0;
     }
     const logits = out.logits!;
     const classes = logits.shape[1];
@@ -105,6 +117,7 @@ async function run(command: 'embed' | 'classify', inputPaths: string[], opts: Op
       }));
       await writeOutput(opts.out, logits, labels, 'logits', topJson);
     }
+    return failures.length ? 1 : 0;
   } finally {
     engine.dispose();
   }
@@ -125,8 +138,9 @@ export async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return command === undefined && !values.help ? 2 : 0;
     }
-    if (command === 'embed' || command === 'classify') await run(command, rest, values as Options);
+    if (command === 'embed' || command === 'classify') return await run(command, rest, values as Options);
     else if (command === 'info') await info();
+    else if (command === 'convert') await convert(rest, values);
     else throw new CliError(`unknown command '${command}'\n${USAGE}`);
     return 0;
   } catch (e) {

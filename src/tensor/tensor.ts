@@ -1,7 +1,7 @@
 // A tensor is a shape plus contiguous row-major data. Two element types: f32 (Float32Array) and
 // f16 (raw IEEE half bits in a Uint16Array). Everything the engine computes on the CPU is f32;
 // f16 exists so weights and activations can be stored and exchanged at half the size.
-import { getFloat16, setFloat16 } from '@petamoriken/float16';
+import { getFloat16 } from '@petamoriken/float16';
 
 export type DType = 'f32' | 'f16';
 export type TensorData<D extends DType> = D extends 'f32' ? Float32Array : Uint16Array;
@@ -74,10 +74,33 @@ export function f16BitsToF32(bits: Uint16Array): Float32Array {
 
 /** Round f32 values to the nearest f16 (ties to even), returned as bit patterns. */
 export function f32ToF16Bits(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < values.length; i++) setFloat16(view, 2 * i, values[i], true);
+  for (let i = 0; i < values.length; i++) out[i] = f32BitsToF16Bits(bits[i]);
   return out;
+}
+
+/**
+ * One f32 bit pattern to the nearest f16 bit pattern, ties to even. f32: sign, 8-bit exponent (bias
+ * 127), 23-bit mantissa; f16: sign, 5-bit exponent (bias 15), 10-bit mantissa. Values below f16's
+ * normal range become subnormals (mantissa shifted right, with the implicit 1), above it infinity.
+ */
+function f32BitsToF16Bits(x: number): number {
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  const mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0); // NaN, ±inf
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow to ±inf
+  // Keep the top bits, round on the dropped ones: up past halfway, or at halfway to an even result.
+  // A carry out of the mantissa correctly bumps the exponent (up to infinity).
+  const round = (kept: number, dropped: number, halfway: number) =>
+    kept + (dropped > halfway || (dropped === halfway && (kept & 1)) ? 1 : 0);
+  if (e > 0) return sign | round((e << 10) | (mantissa >>> 13), mantissa & 0x1fff, 0x1000);
+  if (e < -10) return sign; // below half the smallest subnormal: ±0
+  const full = mantissa | 0x800000;
+  const shift = 14 - e;
+  return sign | round(full >>> shift, full & ((1 << shift) - 1), 1 << (shift - 1));
 }
 
 /** bfloat16 is the top half of an f32: widen by shifting the bits back into place. */

@@ -190,7 +190,7 @@ function decodeToFloat32(raw: Uint8Array, dtype: string, label: string): Float32
 
 /** The bytes themselves when their address is a multiple of `alignment`, else a copy (typed arrays need alignment). */
 function alignedTo(raw: Uint8Array, alignment: number): Uint8Array {
-  return raw.byteOffset % alignment === 0 ? raw : raw.slice();
+  return raw.byteOffset % alignment === 0 ? raw : new Uint8Array(raw); // a copy (Buffer.slice would not copy)
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -211,15 +211,22 @@ export interface TensorToWrite {
 
 const ARRAY_TYPE = { F32: Float32Array, F16: Uint16Array, BF16: Uint16Array, I64: BigInt64Array };
 
-/** Serialise tensors (stored sorted by name) and optional string metadata as a safetensors file. */
+/**
+ * Serialise tensors and optional string metadata as a safetensors file. Like the reference writer,
+ * tensors are stored by element size (largest first), then by name, so every tensor is aligned to
+ * its element size.
+ */
 export function writeSafetensors(tensors: ReadonlyArray<TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
-  const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = (a: TensorToWrite, b: TensorToWrite) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const sorted = [...tensors].sort((a, b) => b.data.BYTES_PER_ELEMENT - a.data.BYTES_PER_ELEMENT || byName(a, b));
+  const seen = new Set<string>();
   const headerEntries = metadata === undefined ? [] : [`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(metadata)}`];
   let dataLength = 0;
-  sorted.forEach(({ name, dtype, shape, data }, i) => {
+  for (const { name, dtype, shape, data } of sorted) {
     const invalid = (why: string) => new Error(`writeSafetensors: tensor '${name}': ${why}`);
     if (name === METADATA_KEY) throw invalid(`the name ${METADATA_KEY} is reserved for the metadata`);
-    if (i > 0 && name === sorted[i - 1].name) throw invalid('the name is used twice');
+    if (seen.has(name)) throw invalid('the name is used twice');
+    seen.add(name);
     if (!(data instanceof ARRAY_TYPE[dtype])) throw invalid(`${dtype} data must be a ${ARRAY_TYPE[dtype].name}`);
     if (!shape.every(isNonNegativeInteger)) throw invalid(`invalid shape ${shapeString(shape)}`);
     if (data.length !== numel(shape)) {
@@ -228,7 +235,7 @@ export function writeSafetensors(tensors: ReadonlyArray<TensorToWrite>, metadata
     const info = { dtype, shape, data_offsets: [dataLength, dataLength + data.byteLength] };
     headerEntries.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
     dataLength += data.byteLength;
-  });
+  }
 
   const header = new TextEncoder().encode(`{${headerEntries.join(',')}}`);
   const paddedLength = Math.ceil(header.length / 8) * 8;

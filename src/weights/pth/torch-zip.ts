@@ -1,0 +1,40 @@
+// torch.save's zip format, the default since PyTorch 1.6. Its records share one top folder (named
+// after the file when it was saved, or 'archive'):
+//   <top>/data.pkl     the pickled object; tensors are _rebuild_tensor_v2 calls on persistent storages
+//   <top>/data/<key>   each storage's raw bytes, starting 64-byte aligned in the file
+//   <top>/byteorder    'little' or 'big', in files from newer PyTorch; without it, little-endian
+//   <top>/version, .format_version, .storage_alignment, .data/serialization_id: not needed here
+import { readZip, type ZipEntry } from './zip.ts';
+import { loadTorchPickle } from './torch-pickle.ts';
+import { stateDictArchive } from './state-dict.ts';
+import type { ByteOrder, RawTensorArchive } from './tensor-entry.ts';
+import { quote } from './quote.ts';
+
+const PICKLE = /^[^/]+\/data\.pkl$/;
+
+/** Read a torch.save zip checkpoint's state dict. `source` (the file name) starts every error message. */
+export function readTorchZip(bytes: Uint8Array, source: string): RawTensorArchive {
+  const entries = readZip(bytes, source);
+  const pickles = [...entries.keys()].filter((name) => PICKLE.test(name));
+  if (pickles.length !== 1) {
+    throw new Error(`${source}: a zip, but not a torch.save checkpoint (${pickles.length} records named <folder>/data.pkl, expected 1)`);
+  }
+  const top = pickles[0].slice(0, -'/data.pkl'.length);
+  const byteOrder = readByteOrder(entries.get(`${top}/byteorder`), source);
+  const pickle = entries.get(pickles[0])!.read();
+  const { value, end } = loadTorchPickle(pickle, 0, `${source}: ${quote(pickles[0])}`);
+  if (end !== pickle.length) throw new Error(`${source}: ${quote(pickles[0])} has ${pickle.length - end} bytes after its end`);
+  const storageBytes = (storage: { key: string }) => {
+    const record = entries.get(`${top}/data/${storage.key}`);
+    if (!record) throw new Error(`${source}: storage ${quote(storage.key)} is missing: there is no record ${quote(`${top}/data/${storage.key}`)}`);
+    return record.read();
+  };
+  return stateDictArchive(value, storageBytes, byteOrder, source);
+}
+
+function readByteOrder(record: ZipEntry | undefined, source: string): ByteOrder {
+  if (!record) return 'little';
+  const text = new TextDecoder().decode(record.read());
+  if (text !== 'little' && text !== 'big') throw new Error(`${source}: ${quote(record.name)} says ${JSON.stringify(text.slice(0, 20))}, not 'little' or 'big'`);
+  return text;
+}
