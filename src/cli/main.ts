@@ -20,6 +20,8 @@ const USAGE = `usage:
       writes the [N, 1000] logits and prints the top-k classes
   resnet50 info
       prints the WebGPU adapter, its features and limits
+  resnet50 probe --train-features X.npy --train-labels y.npy --test-features … --test-labels … [--out report.json]
+      linear-probe evaluation of embeddings (logistic regression, λ swept as in CLIP); see 'resnet50 probe --help'
   resnet50 convert <in.pth|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn]
       writes a weights file as safetensors (torchvision names, or with BatchNorm folded into the convs)
 
@@ -131,6 +133,8 @@ async function info(): Promise<void> {
 
 /** Runs the CLI; returns the exit status. Errors become one line on stderr, no stack trace. */
 export async function main(argv: string[]): Promise<number> {
+  // probe has its own options; hand it the rest of the line untouched.
+  if (argv[0] === 'probe') return (await import('./probe.ts')).probeCommand(argv.slice(1));
   try {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;

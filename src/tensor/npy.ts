@@ -1,21 +1,21 @@
-// NumPy's .npy format (versions 1.0, 2.0 and 3.0), little-endian float32, float16 and int64.
+// NumPy's .npy format (versions 1.0, 2.0 and 3.0), little-endian float32, float16, int64 and int32.
 // Layout: "\x93NUMPY", major, minor, header length (u16 in 1.0, u32 later), a Python dict literal
 // {'descr': '<f4', 'fortran_order': False, 'shape': (N, C), } padded with spaces to a multiple of
 // 64 bytes and ended by '\n', then the raw C-order data.
 import { Tensor } from './tensor.ts';
 
-export type NpyDType = 'f32' | 'f16' | 'i64';
+export type NpyDType = 'f32' | 'f16' | 'i64' | 'i32';
 
 export interface NpyArray {
   shape: number[];
   dtype: NpyDType;
-  data: Float32Array | Uint16Array | BigInt64Array;
+  data: Float32Array | Uint16Array | BigInt64Array | Int32Array;
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-const DESCR: Record<string, NpyDType> = { '<f4': 'f32', '<f2': 'f16', '<i8': 'i64' };
-const DESCR_OF: Record<NpyDType, string> = { f32: '<f4', f16: '<f2', i64: '<i8' };
-const ITEMSIZE: Record<NpyDType, number> = { f32: 4, f16: 2, i64: 8 };
+const DESCR: Record<string, NpyDType> = { '<f4': 'f32', '<f2': 'f16', '<i8': 'i64', '<i4': 'i32' };
+const DESCR_OF: Record<NpyDType, string> = { f32: '<f4', f16: '<f2', i64: '<i8', i32: '<i4' };
+const ITEMSIZE: Record<NpyDType, number> = { f32: 4, f16: 2, i64: 8, i32: 4 };
 
 /** Parse a .npy file. `source` names the file in error messages. The data is copied out. */
 export function parseNpy(bytes: Uint8Array, source = '<npy>'): NpyArray {
@@ -48,7 +48,7 @@ export function parseNpy(bytes: Uint8Array, source = '<npy>'): NpyArray {
     fail(`header is not a dict with descr, fortran_order and shape: ${header.trim()}`);
   }
   const dtype = DESCR[descr!];
-  if (!dtype) fail(`unsupported dtype '${descr}' (supported: little-endian float32 <f4, float16 <f2, int64 <i8)`);
+  if (!dtype) fail(`unsupported dtype '${descr}' (supported: little-endian float32 <f4, float16 <f2, int64 <i8, int32 <i4)`);
   if (fortran === 'True') fail('Fortran-ordered arrays are not supported; save with np.ascontiguousarray');
   const shape = shapeText!
     .split(',')
@@ -71,7 +71,7 @@ export function parseNpy(bytes: Uint8Array, source = '<npy>'): NpyArray {
   // (new Uint8Array(view) copies; Node's Buffer.slice would not.)
   const raw = new Uint8Array(bytes.subarray(dataStart, dataStart + byteLength)).buffer;
   const data =
-    dtype === 'f32' ? new Float32Array(raw) : dtype === 'f16' ? new Uint16Array(raw) : new BigInt64Array(raw);
+    dtype === 'f32' ? new Float32Array(raw) : dtype === 'f16' ? new Uint16Array(raw) : dtype === 'i32' ? new Int32Array(raw) : new BigInt64Array(raw);
   return { shape, dtype, data };
 }
 
@@ -100,9 +100,11 @@ export function serializeNpy(array: NpyArray): Uint8Array {
   return out;
 }
 
-/** A float .npy as an f32 tensor (f16 is widened); int64 is refused. */
+/** A float .npy as an f32 tensor (f16 is widened); integer arrays are refused. */
 export function npyToTensor(array: NpyArray, source = '<npy>'): Tensor {
-  if (array.dtype === 'i64') throw new Error(`${source}: expected a float32 or float16 array, got int64`);
+  if (array.dtype === 'i64' || array.dtype === 'i32') {
+    throw new Error(`${source}: expected a float32 or float16 array, got ${array.dtype === 'i64' ? 'int64' : 'int32'}`);
+  }
   const t = array.dtype === 'f32'
     ? new Tensor(array.shape, array.data as Float32Array)
     : new Tensor(array.shape, array.data as Uint16Array, 'f16').toF32();

@@ -1,0 +1,141 @@
+// `resnet50 probe`: CLIP's linear probe on precomputed features (.npy), with a JSON report and an
+// optional SVG of the λ sweep. The image-folder mode (embedding --train/--test folders with
+// --weights first) will produce the same LabeledFeatures and call the same runLinearProbe.
+import { parseArgs } from 'node:util';
+import { runLinearProbe, sweepPlotSvg, type LabeledFeatures, type ProbeResult } from '../probe/index.ts';
+import { npyToTensor, parseNpy } from '../tensor/npy.ts';
+import { CliError, readBytes, writeAtomic } from './files.ts';
+
+export const PROBE_USAGE = `usage:
+  resnet50 probe --train-features X.npy --train-labels y.npy --test-features X.npy --test-labels y.npy
+                 [--val-split 0.2] [--seed 0] [--lambda L] [--max-iter 1000] [--out report.json] [--plot sweep.svg]
+      CLIP's linear probe: multinomial logistic regression (L2 penalty λ, L-BFGS) on [N, D] float32/float16
+      features with int64/int32 [N] labels; λ is swept over 1e-6…1e6 on a seeded stratified validation
+      split of train (unless --lambda is given), the model refit on all of train and scored on test.
+      The objective is Σ cross-entropy + λ/2·‖W‖², i.e. scikit-learn's C = 1/λ.`;
+
+const OPTIONS = {
+  'train-features': { type: 'string' },
+  'train-labels': { type: 'string' },
+  'test-features': { type: 'string' },
+  'test-labels': { type: 'string' },
+  'val-split': { type: 'string', default: '0.2' },
+  seed: { type: 'string', default: '0' },
+  lambda: { type: 'string' },
+  'max-iter': { type: 'string', default: '1000' },
+  out: { type: 'string' },
+  plot: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  // the image-folder mode, not available yet
+  train: { type: 'string' },
+  test: { type: 'string' },
+  weights: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Features [N, D] (float32 or float16, widened to float32). */
+export async function readFeatures(path: string): Promise<LabeledFeatures['features']> {
+  let t;
+  try {
+    t = npyToTensor(parseNpy(await readBytes(path, 'features'), path), path);
+  } catch (e) {
+    throw e instanceof CliError ? e : new CliError((e as Error).message);
+  }
+  if (t.shape.length !== 2) throw new CliError(`${path}: expected a feature matrix [N, D], got [${t.shape.join(', ')}]`);
+  return { data: t.data as Float32Array, rows: t.shape[0], dim: t.shape[1] };
+}
+
+/** Labels [N] (or [N, 1]), int64 or int32. */
+export async function readLabels(path: string): Promise<number[]> {
+  let a;
+  try {
+    a = parseNpy(await readBytes(path, 'labels'), path);
+  } catch (e) {
+    throw e instanceof CliError ? e : new CliError((e as Error).message);
+  }
+  if (a.dtype !== 'i64' && a.dtype !== 'i32') throw new CliError(`${path}: labels must be int64 or int32, got ${a.dtype}`);
+  if (!(a.shape.length === 1 || (a.shape.length === 2 && a.shape[1] === 1))) {
+    throw new CliError(`${path}: expected labels [N], got [${a.shape.join(', ')}]`);
+  }
+  if (a.dtype === 'i32') return Array.from(a.data as Int32Array);
+  return Array.from(a.data as BigInt64Array, (v) => {
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new CliError(`${path}: label ${v} is too large`);
+    return Number(v);
+  });
+}
+
+function number(text: string, flag: string, ok: (v: number) => boolean, what: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || !ok(v)) throw new CliError(`--${flag} must be ${what}, got '${text}'`);
+  return v;
+}
+
+function summary(r: ProbeResult): string {
+  const rep = r.report;
+  const lines = [
+    `classes ${rep.classes}, ${rep.dim}-d features, ${rep.train_samples} train / ${rep.test_samples} test samples`,
+    `λ = ${rep.lambda.toExponential(3)} (C = ${rep.C.toExponential(3)}, ${rep.lambda_source === 'sweep' ? `chosen on ${rep.val_samples} validation samples, val top-1 ${rep.best_val_top1_accuracy!.toFixed(2)}%` : 'given'})`,
+    `test top-1 ${rep.test_top1_accuracy.toFixed(2)}%` +
+      (rep.test_top5_accuracy !== undefined ? `, top-5 ${rep.test_top5_accuracy.toFixed(2)}%` : '') +
+      `, mean per-class ${rep.test_mean_per_class_accuracy.toFixed(2)}%`,
+  ];
+  if (!rep.fit.converged) lines.push(`warning: the final fit stopped after ${rep.fit.iterations} iterations without converging (${rep.fit.stop_reason})`);
+  return lines.join('\n');
+}
+
+/** Runs `resnet50 probe <argv…>` (argv after the command name); returns the exit status. */
+export async function probeCommand(argv: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    if (values.help) {
+      console.log(PROBE_USAGE);
+      return 0;
+    }
+    if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'\n${PROBE_USAGE}`);
+    if (values.train !== undefined || values.test !== undefined || values.weights !== undefined) {
+      throw new CliError('the image-folder mode (--train/--test/--weights) is not available yet; embed the images first and pass --train-features/--train-labels/--test-features/--test-labels');
+    }
+    const need = ['train-features', 'train-labels', 'test-features', 'test-labels'] as const;
+    const missing = need.filter((k) => values[k] === undefined);
+    if (missing.length) throw new CliError(`missing ${missing.map((k) => `--${k}`).join(', ')}\n${PROBE_USAGE}`);
+    const valSplit = number(values['val-split'], 'val-split', (v) => v > 0 && v < 1, 'a fraction between 0 and 1');
+    const seed = number(values.seed, 'seed', (v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32, 'an integer in [0, 2^32)');
+    const maxIter = number(values['max-iter'], 'max-iter', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+    const lambda = values.lambda === undefined ? undefined : number(values.lambda, 'lambda', (v) => v > 0, 'a positive number');
+    if (values.out !== undefined && !values.out.endsWith('.json')) throw new CliError(`--out must end in .json, got ${values.out}`);
+    if (values.plot !== undefined) {
+      if (!values.plot.endsWith('.svg')) throw new CliError(`--plot must end in .svg, got ${values.plot}`);
+      if (lambda !== undefined) throw new CliError('--plot draws the λ sweep, which --lambda skips');
+    }
+
+    const train: LabeledFeatures = { features: await readFeatures(values['train-features']!), labels: await readLabels(values['train-labels']!) };
+    const test: LabeledFeatures = { features: await readFeatures(values['test-features']!), labels: await readLabels(values['test-labels']!) };
+    let result: ProbeResult;
+    try {
+      result = runLinearProbe(train, test, {
+        valSplit,
+        seed,
+        lambda,
+        fit: { maxIter },
+        onProgress: values.quiet ? undefined : (line) => process.stderr.write(line + '\n'),
+      });
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    console.log(summary(result));
+    if (values.out !== undefined) await writeAtomic(values.out, JSON.stringify(result.report, null, 2) + '\n');
+    if (values.plot !== undefined && result.sweep) {
+      const svg = sweepPlotSvg(
+        result.sweep.points.map((p) => ({ lambda: p.lambda, accuracy: 100 * p.valTop1 })),
+        { chosen: result.report.lambda },
+      );
+      await writeAtomic(values.plot, svg);
+    }
+    return 0;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const known = e instanceof CliError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`resnet50 probe: ${known ? message : `${(e as Error).name ?? 'error'}: ${message}`}\n`);
+    return 1;
+  }
+}
