@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parseWeights } from '../src/cli/weights.ts';
+import { parseWeights } from '../src/weights/load.ts';
 import { readSafetensors } from '../src/weights/safetensors.ts';
 import { npyToTensor, parseNpy } from '../src/tensor/npy.ts';
 import { FIXTURES, expectClose, fixture } from './helpers.ts';

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseWeights } from '../src/cli/weights.ts';
+import { parseWeights } from '../src/weights/load.ts';
 import { loadTorchPickle } from '../src/weights/pth/torch-pickle.ts';
 import { readZip } from '../src/weights/pth/zip.ts';
 import { FIXTURES } from './helpers.ts';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseWeights } from '../src/cli/weights.ts';
+import { parseWeights } from '../src/weights/load.ts';
 import { f16BitsToF32 } from '../src/tensor/tensor.ts';
 import { FIXTURES } from './helpers.ts';
 

@@ -10,11 +10,11 @@
 //               whose BatchNorms are nn.Identity.
 // --dtype f16 rounds to nearest, ties to even, as PyTorch's .half() does.
 import { writeSafetensors, type TensorToWrite } from '../weights/safetensors.ts';
-import { stripPrefix } from '../weights/resnet.ts';
-import type { RawTensorArchive } from '../weights/pth/index.ts';
+import { loadResNet, stripPrefix } from '../weights/resnet.ts';
+import type { TensorArchive } from '../weights/archive.ts';
 import { f32ToF16Bits } from '../tensor/tensor.ts';
 import { CliError, writeAtomic } from './files.ts';
-import { modelFromArchive, readWeightsArchive } from './weights.ts';
+import { readWeightsArchive } from './weights.ts';
 
 export const CONVERT_USAGE = 'resnet50 convert <in.pth|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn]';
 
@@ -44,7 +44,7 @@ export async function convert(paths: readonly string[], opts: ConvertOptions): P
   console.log(`${output}: ${tensors.length} tensors (${what}), ${file.length} bytes`);
 }
 
-function stateDictTensors(archive: RawTensorArchive, dtype: Dtype): TensorToWrite[] {
+function stateDictTensors(archive: TensorArchive, dtype: Dtype): TensorToWrite[] {
   const tensors = new Map<string, TensorToWrite>();
   for (const [saved, entry] of archive.tensors) {
     const name = stripPrefix(saved);
@@ -60,8 +60,8 @@ function stateDictTensors(archive: RawTensorArchive, dtype: Dtype): TensorToWrit
   return [...tensors.values()];
 }
 
-function foldedTensors(archive: RawTensorArchive, dtype: Dtype): TensorToWrite[] {
-  const model = modelFromArchive(archive);
+function foldedTensors(archive: TensorArchive, dtype: Dtype): TensorToWrite[] {
+  const model = loadResNet(archive);
   const convs = [model.stem, ...model.blocks.flatMap((b) => [b.reduce, b.spatial, b.expand, ...(b.shortcut ? [b.shortcut] : [])])];
   const tensors = convs.flatMap((c) => [
     floatTensor(`${c.conv}.weight`, [c.outChannels, c.inChannels, c.kernel, c.kernel], c.weight, dtype),

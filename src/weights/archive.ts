@@ -8,6 +8,8 @@ export interface TensorEntry {
   readonly shape: readonly number[];
   /** The values as f32 (a view of the file where the bytes allow, else a decoded copy). */
   toFloat32(): Float32Array;
+  /** The values as row-major little-endian bytes of `dtype` (a view where possible). */
+  bytes(): Uint8Array;
 }
 
 export interface TensorArchive {
@@ -24,7 +26,8 @@ export function memoryArchive(
 ): TensorArchive {
   const map = new Map<string, TensorEntry>();
   for (const [name, t] of tensors) {
-    map.set(name, { name, dtype: 'F32', shape: t.shape, toFloat32: () => t.data });
+    const bytes = () => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    map.set(name, { name, dtype: 'F32', shape: t.shape, toFloat32: () => t.data, bytes });
   }
   return { source, tensors: map, metadata: {} };
 }

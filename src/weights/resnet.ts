@@ -1,5 +1,6 @@
 // From a torchvision-style state dict to a ResNetModel: key names normalised, every tensor checked
-// against the graph, BatchNorm folded into each conv.
+// against the graph, BatchNorm folded into each conv. Also reads the folded form `convert --fold-bn`
+// writes: `<conv>.weight` and `<conv>.bias` for every conv, no BatchNorm tensors.
 import type { TensorArchive, TensorEntry } from './archive.ts';
 import { foldBatchNorm } from './fold.ts';
 import type { FoldedConv, Linear, ResNetModel } from '../nn/model.ts';
@@ -35,11 +36,20 @@ interface Expected {
   readonly optional?: boolean;
 }
 
-function expectedTensors(spec: ResNetSpec): Map<string, Expected> {
+/** A state dict `convert --fold-bn` wrote: the stem conv has a bias and there is no BatchNorm. */
+function isFolded(tensors: ReadonlyMap<string, TensorEntry>): boolean {
+  return tensors.has('conv1.bias') && !tensors.has('bn1.weight');
+}
+
+function expectedTensors(spec: ResNetSpec, folded: boolean): Map<string, Expected> {
   const graph = buildGraph(spec);
   const expected = new Map<string, Expected>();
   const addConv = (c: ConvSpec) => {
     expected.set(`${c.conv}.weight`, { shape: [c.outChannels, c.inChannels, c.kernel, c.kernel] });
+    if (folded) {
+      expected.set(`${c.conv}.bias`, { shape: [c.outChannels] });
+      return;
+    }
     for (const p of ['weight', 'bias', 'running_mean', 'running_var']) expected.set(`${c.bn}.${p}`, { shape: [c.outChannels] });
     expected.set(`${c.bn}.num_batches_tracked`, { shape: [], optional: true });
   };
@@ -71,7 +81,8 @@ export function loadResNet(archive: TensorArchive): ResNetModel {
     tensors.set(key, entry);
   }
   const spec = inferSpec(tensors);
-  const expected = expectedTensors(spec);
+  const folded = isFolded(tensors);
+  const expected = expectedTensors(spec, folded);
   const missing: string[] = [];
   const misshapen: string[] = [];
   for (const [name, want] of expected) {
@@ -89,19 +100,23 @@ export function loadResNet(archive: TensorArchive): ResNetModel {
       misshapen.length ? list('misshapen', misshapen) : '',
       unexpected.length ? list('unexpected', unexpected) : '',
     ].filter(Boolean);
-    throw new WeightsError(`${archive.source}: not a ResNet-50 state dict (${parts.join('; ')})`);
+    const what = folded ? 'BatchNorm-folded ResNet-50 state dict' : 'ResNet-50 state dict';
+    throw new WeightsError(`${archive.source}: not a ${what} (${parts.join('; ')})`);
   }
 
   const values = (name: string) => tensors.get(name)!.toFloat32();
-  const fold = (c: ConvSpec): FoldedConv => ({
-    ...c,
-    ...foldBatchNorm(values(`${c.conv}.weight`), {
-      gamma: values(`${c.bn}.weight`),
-      beta: values(`${c.bn}.bias`),
-      mean: values(`${c.bn}.running_mean`),
-      variance: values(`${c.bn}.running_var`),
-    }),
-  });
+  const fold = (c: ConvSpec): FoldedConv =>
+    folded
+      ? { ...c, weight: values(`${c.conv}.weight`), bias: values(`${c.conv}.bias`) }
+      : {
+          ...c,
+          ...foldBatchNorm(values(`${c.conv}.weight`), {
+            gamma: values(`${c.bn}.weight`),
+            beta: values(`${c.bn}.bias`),
+            mean: values(`${c.bn}.running_mean`),
+            variance: values(`${c.bn}.running_var`),
+          }),
+        };
   const graph = buildGraph(spec);
   const fc: Linear | null =
     spec.numClasses === null

@@ -70,7 +70,7 @@ export function readSafetensors(bytes: Uint8Array, source = '<memory>'): TensorA
     ranges.push({ name, begin, end });
     const raw = bytes.subarray(dataStart + begin, dataStart + end);
     const label = `${source}: tensor '${name}'`;
-    tensors.set(name, { name, dtype, shape, toFloat32: () => decodeToFloat32(raw, dtype, label) });
+    tensors.set(name, { name, dtype, shape, toFloat32: () => decodeToFloat32(raw, dtype, label), bytes: () => raw });
   }
   checkLayout(ranges, bytes.length - dataStart, invalid);
   return { source, tensors, metadata };

@@ -1,4 +1,3 @@
 // Reading PyTorch checkpoints (torch.save files) without Python and without running anything in them.
 export { readTorchZip } from './torch-zip.ts';
 export { readTorchLegacy, LEGACY_MAGIC } from './legacy.ts';
-export type { RawTensorArchive, RawTensorEntry } from './tensor-entry.ts';

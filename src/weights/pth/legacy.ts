@@ -10,14 +10,14 @@
 import { describe, unpickle, type UnpickleHooks } from './pickle.ts';
 import { loadTorchPickle } from './torch-pickle.ts';
 import { stateDictArchive } from './state-dict.ts';
-import type { RawTensorArchive } from './tensor-entry.ts';
+import type { TensorArchive } from '../archive.ts';
 import { quote } from './quote.ts';
 
 export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
 
 /** Read a legacy torch.save checkpoint's state dict. `source` (the file name) starts every error message. */
-export function readTorchLegacy(bytes: Uint8Array, source: string): RawTensorArchive {
+export function readTorchLegacy(bytes: Uint8Array, source: string): TensorArchive {
   const fail = (why: string) => new Error(`${source}: legacy torch.save file: ${why}`);
   let pos = 0;
   /** The next pickle, which may only hold plain data. */

@@ -6,7 +6,8 @@
 // prefix included (loadResNet strips it).
 import { describe } from './pickle.ts';
 import { TensorRef, type StorageRef } from './torch-pickle.ts';
-import { viewEntry, type ByteOrder, type RawTensorArchive, type RawTensorEntry } from './tensor-entry.ts';
+import type { TensorArchive, TensorEntry } from '../archive.ts';
+import { viewEntry, type ByteOrder } from './tensor-entry.ts';
 import { quote } from './quote.ts';
 
 const WRAPPER_KEYS = ['state_dict', 'model'];
@@ -18,7 +19,7 @@ export function stateDictArchive(
   storageBytes: (storage: StorageRef) => Uint8Array,
   byteOrder: ByteOrder,
   source: string,
-): RawTensorArchive {
+): TensorArchive {
   const fail = (why: string) => new Error(`${source}: ${why}`);
   let dict = root;
   let path = 'the checkpoint';
@@ -41,7 +42,7 @@ export function stateDictArchive(
   }
 
   const storages = new Map<StorageRef, Uint8Array>();
-  const tensors = new Map<string, RawTensorEntry>();
+  const tensors = new Map<string, TensorEntry>();
   for (const [name, tensor] of dict as Map<unknown, TensorRef>) {
     if (typeof name !== 'string') throw fail(`${path} has a key that is ${describe(name)}, not a str`);
     const { storage } = tensor;

@@ -3,24 +3,15 @@
 // their bytes are a view of the file. Other views (t[1:, ::2], t.t()) are gathered into a row-major
 // copy; big-endian files (byteorder 'big') are byte-swapped into a copy. Values are decoded to f32
 // only when asked for, and nothing is kept: each call reads the file's bytes again.
-import type { TensorArchive, TensorEntry } from '../archive.ts';
+import type { TensorEntry } from '../archive.ts';
 import { bf16BitsToF32, f16BitsToF32, numel } from '../../tensor/tensor.ts';
 import type { TensorRef } from './torch-pickle.ts';
 
 /** A TensorEntry that also gives its raw values (`convert` copies integer tensors as they are). */
-export interface RawTensorEntry extends TensorEntry {
-  /** The values as row-major little-endian bytes of `dtype`. */
-  bytes(): Uint8Array;
-}
-
-export interface RawTensorArchive extends TensorArchive {
-  readonly tensors: ReadonlyMap<string, RawTensorEntry>;
-}
-
 export type ByteOrder = 'little' | 'big';
 
 /** `storage` holds the whole storage's bytes, in `byteOrder`; `label` starts error messages. */
-export function viewEntry(name: string, tensor: TensorRef, storage: Uint8Array, byteOrder: ByteOrder, label: string): RawTensorEntry {
+export function viewEntry(name: string, tensor: TensorRef, storage: Uint8Array, byteOrder: ByteOrder, label: string): TensorEntry {
   const { dtype, itemsize } = tensor.storage.type;
   const bytes = () => {
     const raw = rowMajorBytes(storage, itemsize, tensor);

@@ -7,13 +7,14 @@
 import { readZip, type ZipEntry } from './zip.ts';
 import { loadTorchPickle } from './torch-pickle.ts';
 import { stateDictArchive } from './state-dict.ts';
-import type { ByteOrder, RawTensorArchive } from './tensor-entry.ts';
+import type { TensorArchive } from '../archive.ts';
+import type { ByteOrder } from './tensor-entry.ts';
 import { quote } from './quote.ts';
 
 const PICKLE = /^[^/]+\/data\.pkl$/;
 
 /** Read a torch.save zip checkpoint's state dict. `source` (the file name) starts every error message. */
-export function readTorchZip(bytes: Uint8Array, source: string): RawTensorArchive {
+export function readTorchZip(bytes: Uint8Array, source: string): TensorArchive {
   const entries = readZip(bytes, source);
   const pickles = [...entries.keys()].filter((name) => PICKLE.test(name));
   if (pickles.length !== 1) {
