@@ -1,35 +1,19 @@
-// Turning the CLI's input arguments into one NCHW batch. Each input kind is a loader keyed by file
-// extension: preprocessed .npy tensors, and JPEG/PNG images decoded and preprocessed with a preset
-// (src/image). Folders are walked recursively in sorted order. A file that cannot be loaded becomes
-// a failure in the result, so the caller can report it, go on with the rest and exit non-zero.
+// The CLI's input arguments: files and folders (walked recursively in sorted order), each file loaded
+// by a loader keyed by its extension: preprocessed .npy tensors, and JPEG/PNG images decoded and
+// preprocessed with a preset (src/image). Loading is per file, so a caller can stream through many
+// images in batches, report a file that fails, go on with the rest and exit non-zero.
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { preprocess, type Preset } from '../image/preprocess.ts';
-import { concatBatch } from '../tensor/layout.ts';
 import { parseNpy, npyToTensor } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { decodeImageFile } from './decode.ts';
 import { CliError, readBytes } from './files.ts';
 
-export interface LoadedInput {
-  readonly path: string;
-  /** [n, 3, H, W] */
-  readonly batch: Tensor;
-}
-
 export interface InputFailure {
   readonly path: string;
   /** One line that names the file and says what is wrong. */
   readonly message: string;
-}
-
-export interface LoadedInputs {
-  /** The inputs that loaded, in order (folders expanded). */
-  readonly inputs: LoadedInput[];
-  /** The ones that did not, in order. */
-  readonly failures: InputFailure[];
-  /** All inputs concatenated along N. */
-  readonly batch: Tensor;
 }
 
 type Loader = (path: string, preset: Preset) => Promise<Tensor>;
@@ -87,35 +71,28 @@ async function expand(path: string): Promise<string[] | InputFailure> {
 }
 
 /**
- * Load every input (files, or folders walked recursively) into one batch; images are preprocessed
- * with `preset`. Files that fail to load are listed in `failures`. Throws a CliError when there are
- * no paths, when nothing loads (its message lists every failure, one per line), or when the loaded
- * inputs differ in image size.
+ * The files the input arguments stand for (folders walked recursively, in sorted order), and the
+ * arguments that stand for none. Throws a CliError when there are no arguments.
  */
-export async function loadInputs(paths: readonly string[], preset: Preset = 'torchvision'): Promise<LoadedInputs> {
+export async function expandInputs(paths: readonly string[]): Promise<{ files: string[]; failures: InputFailure[] }> {
   if (paths.length === 0) throw new CliError('no inputs given');
-  const inputs: LoadedInput[] = [];
+  const files: string[] = [];
   const failures: InputFailure[] = [];
   for (const arg of paths) {
-    const files = await expand(arg);
-    if (!Array.isArray(files)) {
-      failures.push(files);
-      continue;
-    }
-    for (const path of files) {
-      const ext = extension(path);
-      const loader = Object.hasOwn(LOADERS, ext) ? LOADERS[ext] : undefined;
-      try {
-        if (!loader) throw new CliError(`${path}: unsupported input type '${ext}' (supported: ${SUPPORTED})`);
-        inputs.push({ path, batch: await loader(path, preset) });
-      } catch (e) {
-        if (!(e instanceof CliError)) throw e;
-        failures.push({ path, message: e.message });
-      }
-    }
+    const expanded = await expand(arg);
+    if (Array.isArray(expanded)) files.push(...expanded);
+    else failures.push(expanded);
   }
-  if (inputs.length === 0) throw new CliError(failures.map((f) => f.message).join('\n'));
-  const sizes = new Set(inputs.map((i) => `${i.batch.shape[2]}×${i.batch.shape[3]}`));
-  if (sizes.size > 1) throw new CliError(`inputs have different image sizes (${[...sizes].join(', ')}); a batch needs one size`);
-  return { inputs, failures, batch: concatBatch(inputs.map((i) => i.batch)) };
+  return { files, failures };
+}
+
+/**
+ * One input file as an NCHW batch [n, 3, H, W]: a .npy tensor as stored, an image decoded and
+ * preprocessed with `preset` ([1, 3, 224, 224]). Throws a CliError naming the file.
+ */
+export async function loadInput(path: string, preset: Preset = 'torchvision'): Promise<Tensor> {
+  const ext = extension(path);
+  const loader = Object.hasOwn(LOADERS, ext) ? LOADERS[ext] : undefined;
+  if (!loader) throw new CliError(`${path}: unsupported input type '${ext}' (supported: ${SUPPORTED})`);
+  return loader(path, preset);
 }

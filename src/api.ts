@@ -1,0 +1,186 @@
+// The library API: load a ResNet-50 once, then embed or classify images or preprocessed tensors.
+// Runtime-neutral (no Node imports): weights come as bytes or a URL; a runtime entry such as
+// src/node.ts adds file paths and the GPU through `setPlatform`.
+//
+//   const model = await ResNet50.load(weights, { device: 'webgpu', precision: 'f32' });
+//   const features = await model.embed(images, { preset: 'msvision' });      // Tensor [N, 2048]
+//   const { top } = await model.classify(images, { top: 5 });                // labels per image
+//   model.dispose();
+import { createCpuEngine } from './kernels/cpu/backend.ts';
+import { createWebGpuEngine } from './kernels/webgpu/engine.ts';
+import type { Precision } from './kernels/webgpu/kernels.ts';
+import type { Engine } from './nn/engine.ts';
+import { IMAGENET_CLASSES } from './nn/imagenet-classes.ts';
+import type { ResNetModel } from './nn/model.ts';
+import { topK } from './nn/topk.ts';
+import { preprocess, type Preset } from './image/preprocess.ts';
+import type { RgbImage } from './image/image.ts';
+import { concatBatch } from './tensor/layout.ts';
+import { Tensor } from './tensor/tensor.ts';
+import { loadWeights } from './weights/load.ts';
+
+export type Device = 'webgpu' | 'cpu';
+
+/** What a runtime provides beyond the web platform: reading local files, a default GPU. */
+export interface Platform {
+  readFile?(path: string): Promise<Uint8Array>;
+  gpu?(): GPU;
+}
+
+let platform: Platform = {};
+
+/** Called by a runtime entry (src/node.ts) to register file access and its WebGPU implementation. */
+export function setPlatform(p: Platform): void {
+  platform = { ...platform, ...p };
+}
+
+/** Weights: a file's bytes, a URL (fetched), or a path (where the runtime can read files). */
+export type WeightsSource = Uint8Array | ArrayBuffer | URL | string;
+
+export interface LoadOptions {
+  /** 'webgpu' (default) or 'cpu' (the pure-TypeScript reference: exact, slow). */
+  device?: Device;
+  /** 'f32' (default) or 'f16' (WebGPU with shader-f16: weights and activations stored in f16). */
+  precision?: Precision;
+  /** The WebGPU implementation; defaults to the runtime's (navigator.gpu, or Dawn under Node). */
+  gpu?: GPU;
+}
+
+/** An image (decoded RGB, preprocessed by a preset) or an already preprocessed tensor [3,H,W] / [N,3,H,W]. */
+export type ModelInput = RgbImage | Tensor;
+
+export interface InputOptions {
+  /** How images are preprocessed: 'torchvision' (default) or 'msvision'. Tensors are used as given. */
+  preset?: Preset;
+  /** Images per forward pass (default 8). */
+  batchSize?: number;
+}
+
+export interface Prediction {
+  readonly index: number;
+  /** ImageNet class name when the model has 1000 classes, else null. */
+  readonly label: string | null;
+  readonly probability: number;
+}
+
+export interface Classification {
+  /** [N, numClasses] */
+  readonly logits: Tensor;
+  /** The k most likely classes of each input. */
+  readonly top: Prediction[][];
+}
+
+async function readWeights(source: WeightsSource): Promise<{ bytes: Uint8Array; name: string }> {
+  if (source instanceof Uint8Array) return { bytes: source, name: '<bytes>' };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: '<bytes>' };
+  const url = source instanceof URL ? source : /^(https?|data|blob|file):/i.test(source) ? new URL(source) : null;
+  if (url && url.protocol !== 'file:') {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
+    return { bytes: new Uint8Array(await response.arrayBuffer()), name: url.href };
+  }
+  const path = url ? decodeURIComponent(url.pathname) : (source as string);
+  if (!platform.readFile) throw new Error(`${path}: this runtime cannot read files; pass the weights as bytes or a URL`);
+  return { bytes: await platform.readFile(path), name: path };
+}
+
+function asBatch(input: ModelInput, preset: Preset): Tensor {
+  if (input instanceof Tensor) return input.shape.length === 3 ? input.reshape([1, ...input.shape]) : input;
+  return preprocess(input, preset).reshape([1, 3, 224, 224]);
+}
+
+export class ResNet50 {
+  private disposed = false;
+
+  private constructor(
+    private readonly engine: Engine,
+    /** The loaded graph with BatchNorm folded. */
+    readonly model: ResNetModel,
+  ) {}
+
+  static async load(weights: WeightsSource, opts: LoadOptions = {}): Promise<ResNet50> {
+    const { bytes, name } = await readWeights(weights);
+    return ResNet50.fromModel(loadWeights(bytes, name), opts);
+  }
+
+  /** Wrap an already loaded model (e.g. seeded random weights from src/nn/random.ts). */
+  static async fromModel(model: ResNetModel, opts: LoadOptions = {}): Promise<ResNet50> {
+    const device = opts.device ?? 'webgpu';
+    const precision = opts.precision ?? 'f32';
+    if (device === 'cpu') {
+      if (precision !== 'f32') throw new Error('the cpu device computes in f32 only');
+      return new ResNet50(createCpuEngine(model), model);
+    }
+    if (device !== 'webgpu') throw new Error(`device must be 'webgpu' or 'cpu', got '${device}'`);
+    const gpu = opts.gpu ?? platform.gpu?.() ?? (globalThis.navigator as Navigator | undefined)?.gpu;
+    if (!gpu) throw new Error('WebGPU is not available in this runtime (no navigator.gpu); use device: "cpu"');
+    return new ResNet50(await createWebGpuEngine(model, gpu, { precision }), model);
+  }
+
+  /** Names the device, e.g. 'cpu' or 'webgpu (llvmpipe …, f32)'. */
+  get device(): string {
+    return this.engine.device;
+  }
+
+  get featureDim(): number {
+    return this.model.graph.featureDim;
+  }
+
+  get numClasses(): number | null {
+    return this.model.fc?.outFeatures ?? null;
+  }
+
+  /** Pooled features [N, featureDim] (2048 for ResNet-50), in input order. */
+  async embed(inputs: ModelInput | readonly ModelInput[], opts: InputOptions = {}): Promise<Tensor> {
+    return (await this.forward(inputs, opts, 'features'));
+  }
+
+  /** Logits [N, numClasses] and the top-k classes of each input (k = 5 by default). */
+  async classify(inputs: ModelInput | readonly ModelInput[], opts: InputOptions & { top?: number } = {}): Promise<Classification> {
+    if (!this.model.fc) throw new Error('this model has no classifier (fc); use embed()');
+    const logits = await this.forward(inputs, opts, 'logits');
+    const classes = logits.shape[1];
+    const names = classes === IMAGENET_CLASSES.length ? IMAGENET_CLASSES : null;
+    const k = Math.min(opts.top ?? 5, classes);
+    const top = Array.from({ length: logits.shape[0] }, (_, i) =>
+      topK(logits.data.subarray(i * classes, (i + 1) * classes), k).map((p) => ({
+        index: p.index,
+        label: names?.[p.index] ?? null,
+        probability: p.probability,
+      })),
+    );
+    return { logits, top };
+  }
+
+  private async forward(inputs: ModelInput | readonly ModelInput[], opts: InputOptions, what: 'features' | 'logits'): Promise<Tensor> {
+    if (this.disposed) throw new Error('this model was disposed');
+    const list = Array.isArray(inputs) ? (inputs as readonly ModelInput[]) : [inputs as ModelInput];
+    if (list.length === 0) throw new Error('no inputs');
+    const batchSize = opts.batchSize ?? 8;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+    const batches = list.map((x) => asBatch(x, opts.preset ?? 'torchvision'));
+    const results: Tensor[] = [];
+    // Consecutive inputs of one size share a forward pass, up to batchSize images.
+    for (let i = 0; i < batches.length; ) {
+      const group = [batches[i]];
+      let images = batches[i].shape[0];
+      for (i++; i < batches.length && images + batches[i].shape[0] <= batchSize && sameSize(batches[i], group[0]); i++) {
+        group.push(batches[i]);
+        images += batches[i].shape[0];
+      }
+      const out = await this.engine.run(concatBatch(group));
+      results.push(what === 'features' ? out.features : out.logits!);
+    }
+    return concatBatch(results);
+  }
+
+  /** Frees the GPU buffers; the model cannot be used afterwards. */
+  dispose(): void {
+    this.disposed = true;
+    this.engine.dispose();
+  }
+}
+
+function sameSize(a: Tensor, b: Tensor): boolean {
+  return a.shape[2] === b.shape[2] && a.shape[3] === b.shape[3];
+}
