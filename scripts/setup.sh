@@ -19,4 +19,6 @@ if [ "${SKIP_TORCH:-0}" != 1 ] && ! /usr/bin/python3 -c 'import torch, torchvisi
     python3-torch python3-torchvision python3-numpy >/dev/null
 fi
 
-npm ci --no-audit --no-fund
+# onnxruntime-node (a benchmark peer) would fetch CUDA binaries in its install script; its CPU
+# binaries ship inside the package, so skip that step on npm versions that run install scripts.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
