@@ -1,0 +1,53 @@
+// maxpool.wgsl: 3×3 max pool, stride 2, padding 1, on NHWC (padding never wins: it is skipped).
+//
+// Buffers (S4 holds 4 stored values):
+//   X [N, H, W, C]    as S4 [N·H·W, C4]
+//   Y [N, OH, OW, C]  as S4 [N·OH·OW, C4], OH = floor((H − 1) / 2) + 1, likewise OW
+//
+// One invocation per output vec4; workgroups of WG invocations, numbered linearly
+// (wid.x + wid.y · num_workgroups.x). The window's centre (2·oy, 2·ox) is always inside the image,
+// so it seeds the max. The generated preamble defines S4
+// (vec4<f32>; in f16 mode vec2<u32>, 4 IEEE halves packed in pairs), load4 / store4 (S4 ↔ vec4<f32>),
+// and WG.
+
+struct Params {
+  total: u32,
+  H: u32,
+  W: u32,
+  C4: u32,
+  OH: u32,
+  OW: u32,
+  pad0: u32,
+  pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> X: array<S4>;
+@group(0) @binding(2) var<storage, read_write> Y: array<S4>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let idx = (wid.x + wid.y * nwg.x) * WG + lid.x;
+  if (idx >= p.total) { return; }
+  let c4 = idx % p.C4;
+  let m = idx / p.C4;
+  let ox = m % p.OW;
+  let t = m / p.OW;
+  let oy = t % p.OH;
+  let n = t / p.OH;
+  let cy = oy * 2u;
+  let cx = ox * 2u;
+  let base = n * p.H;
+  var v = load4(X[((base + cy) * p.W + cx) * p.C4 + c4]);
+  for (var dy = 0u; dy < 3u; dy++) {
+    let iy = cy + dy;
+    if (iy < 1u || iy > p.H) { continue; }
+    for (var dx = 0u; dx < 3u; dx++) {
+      let ix = cx + dx;
+      if (ix < 1u || ix > p.W) { continue; }
+      v = max(v, load4(X[((base + iy - 1u) * p.W + ix - 1u) * p.C4 + c4]));
+    }
+  }
+  Y[idx] = store4(v); // exact: the max is one of the stored values
+}

@@ -1,0 +1,673 @@
+/// <reference types="@webgpu/types" />
+// The WebGPU executor. A Backend<Sym> that records instead of computing: running the graph walker once
+// for an input shape yields a Plan, a list of dispatches over symbolic values. Each value gets a
+// buffer slot assigned by liveness (slots freed by release() are reused, best fit first), so a plan
+// needs only a handful of activation buffers. Pipelines are compiled once per runtime and cached; a
+// plan's buffers, uniforms and bind groups are built once per input shape and cached. A run writes the
+// input, records every dispatch into one command encoder, submits once and reads back once.
+//
+// Limits: a binding larger than maxStorageBufferBindingSize is split by chunking the batch (each
+// chunk binds an aligned sub-range; the im2col scratch only holds one chunk), and dispatches beyond
+// maxComputeWorkgroupsPerDimension are folded into 2-D (the kernels number workgroups linearly).
+import type { Backend } from '../../nn/backend.ts';
+import { checkInput, type Engine, type EngineOutput } from '../../nn/engine.ts';
+import { forward, type StageName } from '../../nn/forward.ts';
+import type { FoldedConv, Linear, ResNetModel } from '../../nn/model.ts';
+import { outputSize } from '../../nn/spec.ts';
+import { f16BitsToF32, f32ToF16Bits, Tensor } from '../../tensor/tensor.ts';
+import { GpuContext, GpuError, type LimitOverrides } from './device.ts';
+import {
+  avgPoolParams,
+  bytesPerElement,
+  foldGroups,
+  gemmDefs,
+  gemmParams,
+  im2colParams,
+  maxPoolParams,
+  packConv,
+  packLinear,
+  toNhwcParams,
+  type PackedGemmWeights,
+  type Precision,
+} from './kernels.ts';
+
+/** A symbolic NHWC activation [n, h, w, 4·c4] (c real channels) living in buffer slot `slot`. */
+export interface Sym {
+  readonly id: number;
+  readonly n: number;
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly c4: number;
+  readonly slot: number;
+}
+
+type Res = { kind: 'slot'; slot: number } | { kind: 'fixed'; buffer: GPUBuffer } | { kind: 'input' };
+interface Bind {
+  readonly res: Res;
+  readonly offset: number;
+  readonly size: number;
+}
+interface DispatchRec {
+  readonly label: string;
+  readonly kernel: string;
+  readonly defs: Readonly<Record<string, number>>;
+  readonly words: Uint32Array;
+  readonly groups: number;
+  readonly binds: readonly Bind[];
+}
+
+interface GpuWeights {
+  readonly b: GPUBuffer;
+  readonly bias: GPUBuffer;
+  readonly k4: number;
+  readonly n4: number;
+}
+
+const USAGE_STORAGE = 0x80; // GPUBufferUsage.STORAGE (numeric, so the core needs no globals)
+const USAGE_COPY_SRC = 0x04;
+const USAGE_COPY_DST = 0x08;
+const USAGE_MAP_READ = 0x01;
+const USAGE_UNIFORM = 0x40;
+const MAP_READ = 0x01;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** Weights on the GPU, uploaded on first use and shared by every plan of a runtime. */
+class WeightStore {
+  private readonly map = new Map<object, GpuWeights>();
+  bytes = 0;
+  constructor(private readonly ctx: GpuContext) {}
+
+  get(key: FoldedConv | Linear, label: string): GpuWeights {
+    let w = this.map.get(key);
+    if (!w) {
+      const g = this.ctx.config.gemm;
+      const panel = g.wgY * g.tn4;
+      const packed: PackedGemmWeights = 'kernel' in key ? packConv(key, panel) : packLinear(key, panel);
+      const data = this.ctx.precision === 'f16' ? f32ToF16Bits(packed.b) : packed.b;
+      const b = this.ctx.upload(`${label}.weight`, data, USAGE_STORAGE);
+      const bias = this.ctx.upload(`${label}.bias`, packed.bias, USAGE_STORAGE);
+      this.bytes += b.size + bias.size;
+      w = { b, bias, k4: packed.k4, n4: packed.n4 };
+      this.map.set(key, w);
+    }
+    return w;
+  }
+
+  destroy(): void {
+    for (const w of this.map.values()) {
+      w.b.destroy();
+      w.bias.destroy();
+    }
+    this.map.clear();
+    this.bytes = 0;
+  }
+}
+
+/** Records ops into dispatches and assigns buffer slots by liveness. */
+export class Recorder implements Backend<Sym> {
+  readonly name = 'webgpu';
+  readonly dispatches: DispatchRec[] = [];
+  readonly slotSizes: number[] = [];
+  private readonly freeSlots: number[] = [];
+  private readonly live = new Set<number>();
+  private nextId = 0;
+  private readonly eb: number; // bytes per stored element
+  inputBytes = 0;
+
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly weights: WeightStore,
+    private readonly dummy: GPUBuffer,
+  ) {
+    this.eb = bytesPerElement(ctx.precision);
+  }
+
+  /** Bytes of one image of a value. */
+  private imageBytes(h: number, w: number, c4: number): number {
+    return h * w * c4 * 4 * this.eb;
+  }
+
+  private alloc(bytes: number, what: string): number {
+    if (bytes > this.ctx.maxBuffer) {
+      throw new GpuError(`${what}: needs a ${bytes}-byte buffer, over maxBufferSize ${this.ctx.maxBuffer}; use a smaller batch`);
+    }
+    // Best fit among free slots; else grow the largest free slot; else a new slot.
+    let best = -1;
+    for (const [i, s] of this.freeSlots.entries()) {
+      const size = this.slotSizes[s];
+      if (size >= bytes && (best < 0 || size < this.slotSizes[this.freeSlots[best]])) best = i;
+    }
+    if (best < 0 && this.freeSlots.length) {
+      best = 0;
+      for (const [i, s] of this.freeSlots.entries()) if (this.slotSizes[s] > this.slotSizes[this.freeSlots[best]]) best = i;
+    }
+    let slot: number;
+    if (best >= 0) {
+      slot = this.freeSlots.splice(best, 1)[0];
+      this.slotSizes[slot] = Math.max(this.slotSizes[slot], bytes);
+    } else {
+      slot = this.slotSizes.length;
+      this.slotSizes.push(bytes);
+    }
+    return slot;
+  }
+
+  private value(n: number, h: number, w: number, c: number, what: string): Sym {
+    const c4 = Math.ceil(c / 4);
+    const sym: Sym = { id: this.nextId++, n, h, w, c, c4, slot: this.alloc(n * this.imageBytes(h, w, c4), what) };
+    this.live.add(sym.id);
+    return sym;
+  }
+
+  release(x: Sym): void {
+    if (!this.live.delete(x.id)) throw new GpuError(`value ${x.id} released twice or never created`);
+    this.freeSlots.push(x.slot);
+  }
+
+  /**
+   * Splits a batch of n images into chunks whose bindings each fit maxStorageBufferBindingSize and start
+   * at aligned offsets. perImage: bytes per image of every batch-dependent binding.
+   */
+  private chunks(n: number, perImage: readonly number[], what: string): Array<[number, number]> {
+    const biggest = Math.max(...perImage);
+    const fit = Math.floor(this.ctx.maxBinding / biggest);
+    if (fit >= n) return [[0, n]];
+    if (fit < 1) {
+      throw new GpuError(`${what}: one image needs ${biggest} bytes in one binding, over maxStorageBufferBindingSize ${this.ctx.maxBinding}`);
+    }
+    let step = 1;
+    for (const b of perImage) {
+      const need = this.ctx.storageAlign / gcd(b, this.ctx.storageAlign);
+      step = (step * need) / gcd(step, need);
+    }
+    const per = Math.floor(fit / step) * step;
+    if (per < 1) {
+      throw new GpuError(
+        `${what}: cannot split the batch into bindings of at most maxStorageBufferBindingSize ${this.ctx.maxBinding} ` +
+          `bytes at offsets aligned to ${this.ctx.storageAlign}; use a smaller batch`,
+      );
+    }
+    const out: Array<[number, number]> = [];
+    for (let s = 0; s < n; s += per) out.push([s, Math.min(per, n - s)]);
+    return out;
+  }
+
+  private slotBind(slot: number, offset: number, size: number): Bind {
+    return { res: { kind: 'slot', slot }, offset, size };
+  }
+
+  private fixedBind(buffer: GPUBuffer): Bind {
+    return { res: { kind: 'fixed', buffer }, offset: 0, size: buffer.size };
+  }
+
+  private emit(label: string, kernel: string, defs: Record<string, number>, p: { words: Uint32Array; groups: number }, binds: Bind[]): void {
+    foldGroups(p.groups, this.ctx.maxGroupsPerDim); // throws early if even 2-D cannot hold it
+    this.dispatches.push({ label, kernel, defs, words: p.words, groups: p.groups, binds });
+  }
+
+  private get wg(): Record<string, number> {
+    return { WG: this.ctx.config.wg1d };
+  }
+
+  input(x: Tensor): Sym {
+    if (x.shape.length !== 4) throw new GpuError(`input must be NCHW, got [${x.shape.join(', ')}]`);
+    const [n, c, h, w] = x.shape;
+    const y = this.value(n, h, w, c, 'input');
+    this.inputBytes = x.data.length * 4;
+    const inImage = c * h * w * 4;
+    const outImage = this.imageBytes(h, w, y.c4);
+    for (const [s, k] of this.chunks(n, [inImage, outImage], 'input')) {
+      this.emit('input: nchw_to_nhwc', 'nchw_to_nhwc', this.wg, toNhwcParams(this.ctx.config.wg1d, k, c, h * w, y.c4), [
+        { res: { kind: 'input' }, offset: s * inImage, size: k * inImage },
+        this.slotBind(y.slot, s * outImage, k * outImage),
+      ]);
+    }
+    return y;
+  }
+
+  conv2d(x: Sym, conv: FoldedConv, epilogue: { relu: boolean; residual?: Sym }): Sym {
+    const label = conv.conv;
+    if (x.c !== conv.inChannels) throw new GpuError(`${label}: expects ${conv.inChannels} input channels, got ${x.c}`);
+    const { kernel: k, stride, padding: pad } = conv;
+    const oh = outputSize(x.h, k, stride, pad);
+    const ow = outputSize(x.w, k, stride, pad);
+    if (oh < 1 || ow < 1) throw new GpuError(`${label}: input ${x.h}×${x.w} too small`);
+    const r = epilogue.residual;
+    if (r && (r.n !== x.n || r.h !== oh || r.w !== ow || r.c !== conv.outChannels)) {
+      throw new GpuError(`${label}: residual [${r.n}, ${r.c}, ${r.h}, ${r.w}] does not match the output`);
+    }
+    const wts = this.weights.get(conv, label);
+    const y = this.value(x.n, oh, ow, conv.outChannels, label);
+    const direct = k === 1 && stride === 1 && pad === 0;
+    const inImage = this.imageBytes(x.h, x.w, x.c4);
+    const colImage = oh * ow * wts.k4 * 4 * this.eb;
+    const outImage = this.imageBytes(oh, ow, y.c4);
+    const perImage = direct ? [inImage, outImage] : [inImage, colImage, outImage];
+    const chunks = this.chunks(x.n, perImage, label);
+    const maxChunk = Math.max(...chunks.map(([, c]) => c));
+    const col = direct ? -1 : this.alloc(maxChunk * colImage, `${label} im2col`);
+    const tile = this.ctx.config.gemm;
+    for (const [s, cnt] of chunks) {
+      let a: Bind;
+      if (direct) {
+        a = this.slotBind(x.slot, s * inImage, cnt * inImage);
+      } else {
+        this.emit(`${label}: im2col`, 'im2col', this.wg,
+          im2colParams(this.ctx.config.wg1d, cnt, x.h, x.w, x.c4, oh, ow, k, stride, pad), [
+            this.slotBind(x.slot, s * inImage, cnt * inImage),
+            this.slotBind(col, 0, cnt * colImage),
+          ]);
+        a = this.slotBind(col, 0, cnt * colImage);
+      }
+      this.emit(`${label}: gemm`, this.ctx.config.gemmKernel, gemmDefs(this.ctx.config),
+        gemmParams(tile, cnt * oh * ow, wts.k4, wts.n4, epilogue.relu, !!r), [
+          a,
+          this.fixedBind(wts.b),
+          this.fixedBind(wts.bias),
+          r ? this.slotBind(r.slot, s * outImage, cnt * outImage) : this.fixedBind(this.dummy),
+          this.slotBind(y.slot, s * outImage, cnt * outImage),
+        ]);
+    }
+    if (col >= 0) this.freeSlots.push(col);
+    return y;
+  }
+
+  maxPool(x: Sym): Sym {
+    const oh = outputSize(x.h, 3, 2, 1);
+    const ow = outputSize(x.w, 3, 2, 1);
+    const y = this.value(x.n, oh, ow, x.c, 'maxpool');
+    const inImage = this.imageBytes(x.h, x.w, x.c4);
+    const outImage = this.imageBytes(oh, ow, x.c4);
+    for (const [s, k] of this.chunks(x.n, [inImage, outImage], 'maxpool')) {
+      this.emit('maxpool', 'maxpool', this.wg, maxPoolParams(this.ctx.config.wg1d, k, x.h, x.w, x.c4, oh, ow), [
+        this.slotBind(x.slot, s * inImage, k * inImage),
+        this.slotBind(y.slot, s * outImage, k * outImage),
+      ]);
+    }
+    return y;
+  }
+
+  globalAvgPool(x: Sym): Sym {
+    const y = this.value(x.n, 1, 1, x.c, 'avgpool');
+    const inImage = this.imageBytes(x.h, x.w, x.c4);
+    const outImage = this.imageBytes(1, 1, x.c4);
+    for (const [s, k] of this.chunks(x.n, [inImage, outImage], 'avgpool')) {
+      this.emit('avgpool', 'avgpool', this.wg, avgPoolParams(this.ctx.config.wg1d, k, x.h * x.w, x.c4), [
+        this.slotBind(x.slot, s * inImage, k * inImage),
+        this.slotBind(y.slot, s * outImage, k * outImage),
+      ]);
+    }
+    return y;
+  }
+
+  linear(x: Sym, fc: Linear): Sym {
+    if (x.h !== 1 || x.w !== 1 || x.c !== fc.inFeatures) {
+      throw new GpuError(`fc: expects [N, ${fc.inFeatures}], got [${x.n}, ${x.c}, ${x.h}, ${x.w}]`);
+    }
+    const wts = this.weights.get(fc, 'fc');
+    const y = this.value(x.n, 1, 1, fc.outFeatures, 'fc');
+    const inImage = this.imageBytes(1, 1, x.c4);
+    const outImage = this.imageBytes(1, 1, y.c4);
+    const tile = this.ctx.config.gemm;
+    for (const [s, k] of this.chunks(x.n, [inImage, outImage], 'fc')) {
+      this.emit('fc: gemm', this.ctx.config.gemmKernel, gemmDefs(this.ctx.config),
+        gemmParams(tile, k, wts.k4, wts.n4, false, false), [
+          this.slotBind(x.slot, s * inImage, k * inImage),
+          this.fixedBind(wts.b),
+          this.fixedBind(wts.bias),
+          this.fixedBind(this.dummy),
+          this.slotBind(y.slot, s * outImage, k * outImage),
+        ]);
+    }
+    return y;
+  }
+}
+
+/** GPU time of one dispatch, from timestamp queries. */
+export interface StepTiming {
+  readonly label: string;
+  readonly kernel: string;
+  readonly ms: number;
+}
+
+interface ReadSpec {
+  readonly name: string;
+  readonly sym: Sym;
+  readonly offset: number; // in the read-back buffer
+  readonly bytes: number;
+}
+
+/** A recorded forward for one input shape, with its GPU objects built. */
+class Plan {
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly slots: GPUBuffer[],
+    readonly inputBuffer: GPUBuffer,
+    readonly uniforms: GPUBuffer,
+    readonly readback: GPUBuffer,
+    readonly steps: { label: string; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; x: number; y: number }[],
+    readonly reads: readonly ReadSpec[],
+  ) {}
+
+  get bytes(): number {
+    return this.slots.reduce((a, b) => a + b.size, 0) + this.inputBuffer.size + this.uniforms.size + this.readback.size;
+  }
+
+  static async build(ctx: GpuContext, rec: Recorder, outputs: ReadonlyMap<string, Sym>, what: string): Promise<Plan> {
+    const d = ctx.device;
+    // Compile each distinct pipeline once, one at a time, so error scopes do not interleave.
+    const pipelines: GPUComputePipeline[] = [];
+    const compiled = new Map<string, GPUComputePipeline>();
+    for (const r of rec.dispatches) {
+      const key = `${r.kernel} ${JSON.stringify(r.defs)}`;
+      let p = compiled.get(key);
+      if (!p) {
+        p = await ctx.pipeline(r.kernel, r.defs);
+        compiled.set(key, p);
+      }
+      pipelines.push(p);
+    }
+    const created: GPUBuffer[] = [];
+    try {
+      return await ctx.scoped(`${what}: building the plan`, async () => {
+        const slots = rec.slotSizes.map((size, i) => {
+          const b = d.createBuffer({ label: `${what} slot ${i}`, size: Math.max(16, Math.ceil(size / 4) * 4), usage: USAGE_STORAGE | USAGE_COPY_SRC });
+          created.push(b);
+          return b;
+        });
+        const inputBuffer = d.createBuffer({ label: `${what} input`, size: Math.max(16, rec.inputBytes), usage: USAGE_STORAGE | USAGE_COPY_DST });
+        created.push(inputBuffer);
+        const ualign = Math.max(ctx.uniformAlign, 16);
+        const uoffsets: number[] = [];
+        let usize = 0;
+        for (const r of rec.dispatches) {
+          uoffsets.push(usize);
+          usize += Math.ceil(r.words.byteLength / ualign) * ualign;
+        }
+        const ubytes = new Uint8Array(Math.max(usize, 16));
+        rec.dispatches.forEach((r, i) => ubytes.set(new Uint8Array(r.words.buffer, r.words.byteOffset, r.words.byteLength), uoffsets[i]));
+        const uniforms = ctx.upload(`${what} uniforms`, ubytes, USAGE_UNIFORM);
+        created.push(uniforms);
+
+        const reads: ReadSpec[] = [];
+        let rsize = 0;
+        for (const [name, sym] of outputs) {
+          const bytes = sym.n * sym.h * sym.w * sym.c4 * 4 * bytesPerElement(ctx.precision);
+          reads.push({ name, sym, offset: rsize, bytes });
+          rsize += Math.ceil(bytes / 256) * 256;
+        }
+        const readback = d.createBuffer({ label: `${what} read-back`, size: Math.max(rsize, 16), usage: USAGE_MAP_READ | USAGE_COPY_DST });
+        created.push(readback);
+
+        const steps = rec.dispatches.map((r, i) => {
+          const pipeline = pipelines[i];
+          const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: uoffsets[i], size: r.words.byteLength } }];
+          r.binds.forEach((b, j) => {
+            const buffer = b.res.kind === 'slot' ? slots[b.res.slot] : b.res.kind === 'input' ? inputBuffer : b.res.buffer;
+            entries.push({ binding: j + 1, resource: { buffer, offset: b.offset, size: b.size } });
+          });
+          const bindGroup = d.createBindGroup({ label: `${r.label} (${r.kernel})`, layout: pipeline.getBindGroupLayout(0), entries });
+          const [x, y] = foldGroups(r.groups, ctx.maxGroupsPerDim);
+          return { label: r.label, pipeline, bindGroup, x, y };
+        });
+        return new Plan(ctx, slots, inputBuffer, uniforms, readback, steps, reads);
+      });
+    } catch (e) {
+      for (const b of created) b.destroy();
+      throw e;
+    }
+  }
+
+  /** Runs the plan on `input` (NCHW f32 data); returns each output as an NCHW f32 tensor. */
+  async run(input: Float32Array, what: string, profile?: StepTiming[]): Promise<Map<string, Tensor>> {
+    const ctx = this.ctx;
+    ctx.check(what);
+    const d = ctx.device;
+    let query: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
+    await ctx.scoped(what, () => {
+      d.queue.writeBuffer(this.inputBuffer, 0, input.buffer, input.byteOffset, input.byteLength);
+      const enc = d.createCommandEncoder({ label: what });
+      if (profile) {
+        // One pass per dispatch, with timestamps at its start and end.
+        if (!d.features.has('timestamp-query')) throw new GpuError('profiling needs the timestamp-query feature');
+        const count = 2 * this.steps.length;
+        query = {
+          set: d.createQuerySet({ type: 'timestamp', count }),
+          resolve: d.createBuffer({ size: count * 8, usage: 0x200 /* QUERY_RESOLVE */ | USAGE_COPY_SRC }),
+          read: d.createBuffer({ size: count * 8, usage: USAGE_MAP_READ | USAGE_COPY_DST }),
+        };
+        this.steps.forEach((s, i) => {
+          const pass = enc.beginComputePass({
+            label: s.label,
+            timestampWrites: { querySet: query!.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+          });
+          pass.setPipeline(s.pipeline);
+          pass.setBindGroup(0, s.bindGroup);
+          pass.dispatchWorkgroups(s.x, s.y);
+          pass.end();
+        });
+        enc.resolveQuerySet(query.set, 0, count, query.resolve, 0);
+        enc.copyBufferToBuffer(query.resolve, 0, query.read, 0, count * 8);
+      } else {
+        const pass = enc.beginComputePass({ label: what });
+        for (const s of this.steps) {
+          pass.setPipeline(s.pipeline);
+          pass.setBindGroup(0, s.bindGroup);
+          pass.dispatchWorkgroups(s.x, s.y);
+        }
+        pass.end();
+      }
+      for (const r of this.reads) {
+        enc.copyBufferToBuffer(this.slots[r.sym.slot], 0, this.readback, r.offset, Math.ceil(r.bytes / 4) * 4);
+      }
+      d.queue.submit([enc.finish()]);
+    });
+    if (query && profile) {
+      const q = query as { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer };
+      await q.read.mapAsync(MAP_READ);
+      const t = new BigInt64Array(q.read.getMappedRange());
+      this.steps.forEach((s, i) => profile.push({ label: s.label, kernel: s.pipeline.label, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
+      q.read.destroy();
+      q.resolve.destroy();
+      q.set.destroy();
+    }
+    try {
+      await this.readback.mapAsync(MAP_READ);
+    } catch (e) {
+      const lost = ctx.lost();
+      throw new GpuError(
+        `${what}: reading back failed${lost ? ` (device lost: ${lost.message})` : ''}: ${(e as Error).message}; ` +
+          `the command buffer ran ${this.steps.length} dispatches (${this.steps[0]?.label} … ${this.steps.at(-1)?.label})`,
+      );
+    }
+    const out = new Map<string, Tensor>();
+    try {
+      const mapped = this.readback.getMappedRange();
+      for (const r of this.reads) out.set(r.name, decode(mapped, r, ctx.precision));
+    } finally {
+      this.readback.unmap();
+    }
+    ctx.check(what);
+    return out;
+  }
+
+  destroy(): void {
+    for (const b of this.slots) b.destroy();
+    this.inputBuffer.destroy();
+    this.uniforms.destroy();
+    this.readback.destroy();
+  }
+}
+
+/** Read-back bytes (NHWC, channels padded, f32 or f16) → NCHW f32 [n, c, h, w]. */
+function decode(mapped: ArrayBuffer, r: ReadSpec, precision: Precision): Tensor {
+  const { n, h, w, c, c4 } = r.sym;
+  const count = n * h * w * c4 * 4;
+  const src =
+    precision === 'f16'
+      ? f16BitsToF32(new Uint16Array(mapped.slice(r.offset, r.offset + count * 2)))
+      : new Float32Array(mapped.slice(r.offset, r.offset + count * 4));
+  const cp = c4 * 4;
+  const hw = h * w;
+  const dst = new Float32Array(n * c * hw);
+  for (let b = 0; b < n; b++) {
+    for (let p = 0; p < hw; p++) {
+      const from = (b * hw + p) * cp;
+      for (let ch = 0; ch < c; ch++) dst[(b * c + ch) * hw + p] = src[from + ch];
+    }
+  }
+  return new Tensor([n, c, h, w], dst);
+}
+
+/**
+ * A device, its weights and its cached plans. The engine runs ResNet forwards on it; tests run any
+ * sequence of Backend ops through the same recorder and plan machinery.
+ */
+export class WebGpuRuntime {
+  private readonly weights: WeightStore;
+  private readonly dummy: GPUBuffer;
+  private readonly plans = new Map<string, Promise<Plan>>();
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Plans kept per runtime (least recently used evicted). */
+  maxPlans = 4;
+
+  private constructor(readonly ctx: GpuContext) {
+    this.weights = new WeightStore(ctx);
+    this.dummy = ctx.device.createBuffer({ label: 'dummy residual', size: 16, usage: USAGE_STORAGE });
+  }
+
+  static async create(gpu: GPU, precision: Precision, limits: LimitOverrides = {}): Promise<WebGpuRuntime> {
+    return new WebGpuRuntime(await GpuContext.create(gpu, precision, limits));
+  }
+
+  /** Bytes of GPU memory held: weights, and activations (slots, input, uniforms, read-back) of cached plans. */
+  async gpuBytes(): Promise<{ weights: number; activations: number; total: number }> {
+    let activations = 0;
+    for (const p of this.plans.values()) activations += (await p.catch(() => null))?.bytes ?? 0;
+    return { weights: this.weights.bytes, activations, total: this.weights.bytes + activations };
+  }
+
+  /** Upload the weights of a model now rather than at its first run. */
+  preload(model: ResNetModel): void {
+    this.weights.get(model.stem, model.stem.conv);
+    for (const b of model.blocks) for (const c of [b.reduce, b.spatial, b.expand, b.shortcut]) if (c) this.weights.get(c, c.conv);
+    if (model.fc) this.weights.get(model.fc, 'fc');
+  }
+
+  /**
+   * Runs `program` (any sequence of Backend ops on the input, returning named outputs) on x. The plan
+   * is recorded and built on the first call for `key` (which must determine the program and x's shape)
+   * and reused afterwards. Runs are serialised.
+   */
+  run(
+    key: string,
+    x: Tensor,
+    program: (b: Backend<Sym>, input: Sym) => ReadonlyMap<string, Sym>,
+    profile?: StepTiming[],
+  ): Promise<Map<string, Tensor>> {
+    const job = this.queue.then(async () => {
+      const full = `${key} [${x.shape.join('×')}]`;
+      let plan = this.plans.get(full);
+      if (!plan) {
+        plan = this.record(full, x, program);
+        this.plans.set(full, plan);
+        plan.catch(() => this.plans.delete(full));
+        while (this.plans.size > this.maxPlans) {
+          const [oldest, p] = this.plans.entries().next().value as [string, Promise<Plan>];
+          this.plans.delete(oldest);
+          p.then((q) => q.destroy(), () => {});
+        }
+      } else {
+        this.plans.delete(full); // most recently used goes last
+        this.plans.set(full, plan);
+      }
+      return (await plan).run(x.data, `forward ${full}`, profile);
+    });
+    this.queue = job.catch(() => {});
+    return job;
+  }
+
+  private async record(
+    what: string,
+    x: Tensor,
+    program: (b: Backend<Sym>, input: Sym) => ReadonlyMap<string, Sym>,
+  ): Promise<Plan> {
+    this.ctx.check(what);
+    const rec = new Recorder(this.ctx, this.weights, this.dummy);
+    const outputs = program(rec, rec.input(x));
+    return Plan.build(this.ctx, rec, outputs, what);
+  }
+
+  dispose(): void {
+    for (const p of this.plans.values()) p.then((q) => q.destroy(), () => {});
+    this.plans.clear();
+    this.weights.destroy();
+    this.dummy.destroy();
+    this.ctx.destroy();
+  }
+}
+
+export interface WebGpuEngine extends Engine {
+  readonly precision: Precision;
+  /** The GEMM kernel and tile chosen for this adapter. */
+  readonly kernelConfig: string;
+  /** One forward with a timestamp around every dispatch (needs 'timestamp-query'): GPU ms per dispatch. */
+  profile(x: Tensor): Promise<StepTiming[]>;
+  /** GPU memory held: weights + activations of the cached plans (bytes). */
+  gpuBytes(): Promise<{ weights: number; activations: number; total: number }>;
+}
+
+/** The ResNet engine on WebGPU. `gpu` is navigator.gpu, or nodeGpu() from src/platform/node-gpu.ts. */
+export async function createWebGpuEngine(
+  model: ResNetModel,
+  gpu: GPU,
+  opts: { precision: Precision } = { precision: 'f32' },
+): Promise<WebGpuEngine> {
+  const runtime = await WebGpuRuntime.create(gpu, opts.precision);
+  try {
+    await runtime.ctx.scoped('uploading weights', () => runtime.preload(model));
+  } catch (e) {
+    runtime.dispose();
+    throw e;
+  }
+  let disposed = false;
+  const program = (keep: ReadonlySet<StageName>) => (b: Backend<Sym>, input: Sym) => {
+    const r = forward(b, model, input, keep);
+    const m = new Map<string, Sym>([['features', r.features]]);
+    if (r.logits) m.set('logits', r.logits);
+    for (const [name, v] of r.stages) m.set(`stage:${name}`, v);
+    return m;
+  };
+  const cfg = runtime.ctx.config;
+  return {
+    kernelConfig: `${cfg.gemmKernel} ${cfg.gemm.tm}×${4 * cfg.gemm.tn4} per invocation, workgroup ${cfg.gemm.wgX}×${cfg.gemm.wgY}`,
+    async profile(x: Tensor): Promise<StepTiming[]> {
+      if (disposed) throw new GpuError('the engine was disposed');
+      checkInput(x);
+      const out: StepTiming[] = [];
+      await runtime.run('resnet keep=', x, program(new Set()), out);
+      return out;
+    },
+    device: `webgpu (${runtime.ctx.adapterName}, ${opts.precision})`,
+    precision: opts.precision,
+    gpuBytes: () => runtime.gpuBytes(),
+    async run(x: Tensor, keep: ReadonlySet<StageName> = new Set()): Promise<EngineOutput> {
+      if (disposed) throw new GpuError('the engine was disposed');
+      checkInput(x);
+      const kept = [...keep].sort();
+      const outs = await runtime.run(`resnet keep=${kept.join(',')}`, x, program(keep));
+      const flat = (t: Tensor) => t.reshape([t.shape[0], t.shape[1]]);
+      const stages = new Map<StageName, Tensor>();
+      for (const [name, t] of outs) if (name.startsWith('stage:')) stages.set(name.slice(6) as StageName, t);
+      const logits = outs.get('logits');
+      return { features: flat(outs.get('features')!), logits: logits ? flat(logits) : null, stages };
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      runtime.dispose();
+    },
+  };
+}

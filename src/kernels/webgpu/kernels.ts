@@ -1,0 +1,208 @@
+/// <reference types="@webgpu/types" />
+// Thin wrappers over shaders/*.wgsl: WGSL text generation (a preamble with the storage type and the
+// tile and workgroup sizes, then the shader body), uniform parameter packing, dispatch sizes, and the
+// host-side packing of conv and fc weights into the GEMM's B layout.
+//
+// Layouts on the GPU (see each .wgsl's header):
+//   activations NHWC, channels zero-padded to a multiple of 4 (C4 groups of 4 per pixel), stored as
+//   f32 or as IEEE halves (S4 in the preamble);
+//   GEMM weights B [K, N] with k = (ky·KW + kx)·4·C4in + ci and N = 4·C4out, stored in column panels
+//   of WG_Y·TN4 groups of 4 (see gemm.wgsl); biases f32 [4·C4out].
+import type { FoldedConv, Linear } from '../../nn/model.ts';
+import { SHADERS } from './shaders.gen.ts';
+
+export type Precision = 'f32' | 'f16';
+
+/**
+ * GEMM register tile: TM rows × 4·TN4 columns per invocation, WG_X (along M) × WG_Y (along N)
+ * invocations per workgroup.
+ */
+export interface GemmTile {
+  readonly tm: number;
+  readonly tn4: number;
+  readonly wgX: number;
+  readonly wgY: number;
+}
+
+export interface KernelConfig {
+  /** 'gemm' (portable) or 'gemm_sg' (8-wide subgroups sharing B loads; CPU adapters). */
+  readonly gemmKernel: 'gemm' | 'gemm_sg';
+  readonly gemm: GemmTile;
+  /** Workgroup size of the one-invocation-per-vec4 kernels (im2col, pools, layout change). */
+  readonly wg1d: number;
+}
+
+/** What chooseConfig looks at. */
+export interface AdapterTraits {
+  readonly info: GPUAdapterInfo | undefined;
+  readonly maxInvocations: number;
+  /** The device has the 'subgroups' feature enabled. */
+  readonly subgroups: boolean;
+}
+
+/**
+ * Tile sizes per adapter. CPU adapters (lavapipe/llvmpipe, SwiftShader) run a workgroup on one core,
+ * vectorised across invocations: big register tiles and no workgroup memory win there, and with
+ * 8-wide subgroups (lavapipe on AVX2) gemm_sg shares B loads across the lanes. Real GPUs get smaller
+ * per-invocation tiles and more invocations. All stay within 256 invocations per workgroup.
+ */
+export function chooseConfig(t: AdapterTraits): KernelConfig {
+  const info = t.info;
+  const text = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.description ?? ''} ${info?.device ?? ''}`.toLowerCase();
+  const cpu = /llvmpipe|lavapipe|swiftshader|software|cpu/.test(text);
+  const sg8 = info?.subgroupMinSize === 8 && info?.subgroupMaxSize === 8;
+  const wg1d = Math.min(cpu ? 64 : 256, t.maxInvocations);
+  if (cpu && t.subgroups && sg8) return { gemmKernel: 'gemm_sg', gemm: { tm: 4, tn4: 4, wgX: 8, wgY: 1 }, wg1d };
+  const gemm: GemmTile = cpu ? { tm: 8, tn4: 2, wgX: 8, wgY: 8 } : { tm: 4, tn4: 1, wgX: 16, wgY: 16 };
+  let { wgX, wgY } = gemm;
+  while (wgX * wgY > Math.min(256, t.maxInvocations)) {
+    if (wgY >= wgX) wgY /= 2;
+    else wgX /= 2;
+  }
+  return { gemmKernel: 'gemm', gemm: { ...gemm, wgX, wgY }, wg1d };
+}
+
+/** The GEMM kernel's compile-time constants for a config. */
+export function gemmDefs(c: KernelConfig): Record<string, number> {
+  const g = c.gemm;
+  return c.gemmKernel === 'gemm_sg' ? { TM: g.tm, TN4: g.tn4 } : { TM: g.tm, TN4: g.tn4, WG_X: g.wgX, WG_Y: g.wgY };
+}
+
+export function bytesPerElement(precision: Precision): number {
+  return precision === 'f16' ? 2 : 4;
+}
+
+/** A kernel's WGSL: generated preamble (storage type S4 with load4/store4, u32 constants) + the shader's text. */
+export function kernelSource(
+  name: string,
+  precision: Precision,
+  defs: Readonly<Record<string, number>>,
+  enableSubgroups = true,
+): string {
+  const body = SHADERS[name];
+  if (body === undefined) throw new Error(`unknown WGSL kernel '${name}' (shaders.gen.ts is stale?)`);
+  const lines: string[] = [];
+  // Dawn requires `enable subgroups;`; wgpu (Deno) rejects it but accepts the builtins without it.
+  if (enableSubgroups && /\bsubgroupBroadcast\b/.test(body)) lines.push('enable subgroups;');
+  // S4: how 4 stored values are declared; load4 / store4 convert to and from vec4<f32>, where all
+  // arithmetic happens. f16 values are read and written as packed u32 pairs (WGSL's
+  // unpack2x16float / pack2x16float): on lavapipe every load costs the same per lane whatever its
+  // width, so 2 words beat 4 halves.
+  if (precision === 'f16') {
+    lines.push(
+      'alias S4 = vec2<u32>;',
+      'fn load4(v: S4) -> vec4<f32> { return vec4<f32>(unpack2x16float(v.x), unpack2x16float(v.y)); }',
+      'fn store4(v: vec4<f32>) -> S4 { return S4(pack2x16float(v.xy), pack2x16float(v.zw)); }',
+    );
+  } else {
+    lines.push('alias S4 = vec4<f32>;', 'fn load4(v: S4) -> vec4<f32> { return v; }', 'fn store4(v: vec4<f32>) -> S4 { return v; }');
+  }
+  for (const [k, v] of Object.entries(defs)) {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`kernel ${name}: constant ${k} must be a positive integer, got ${v}`);
+    lines.push(`const ${k}: u32 = ${v}u;`);
+  }
+  return `${lines.join('\n')}\n${body}`;
+}
+
+/** Linear workgroup count → dispatch (x, y), folding past maxPerDim into a second dimension. */
+export function foldGroups(groups: number, maxPerDim: number): [number, number] {
+  if (groups <= maxPerDim) return [Math.max(groups, 1), 1];
+  const y = Math.ceil(groups / maxPerDim);
+  if (y > maxPerDim) throw new Error(`dispatch of ${groups} workgroups exceeds ${maxPerDim}² even when folded`);
+  return [Math.ceil(groups / y), y];
+}
+
+// ---- Uniform parameters (u32 words; each kernel's Params struct in its .wgsl) ----
+
+export function gemmParams(tile: GemmTile, m: number, k4: number, n4: number, relu: boolean, residual: boolean) {
+  const tilesN = Math.ceil(n4 / (tile.wgY * tile.tn4));
+  const tilesM = Math.ceil(m / (tile.wgX * tile.tm));
+  const flags = (relu ? 1 : 0) | (residual ? 2 : 0);
+  return { words: Uint32Array.of(m, k4, n4, flags, tilesN, tilesM, 0, 0), groups: tilesN * tilesM };
+}
+
+export function im2colParams(
+  wg: number, n: number, h: number, w: number, c4: number, oh: number, ow: number, k: number, stride: number, pad: number,
+) {
+  const m = n * oh * ow;
+  return { words: Uint32Array.of(m, h, w, c4, oh, ow, k, stride, pad, k * k * c4, 0, 0), groups: Math.ceil(m / wg) };
+}
+
+export function maxPoolParams(wg: number, n: number, h: number, w: number, c4: number, oh: number, ow: number) {
+  const total = n * oh * ow * c4;
+  return { words: Uint32Array.of(total, h, w, c4, oh, ow, 0, 0), groups: Math.ceil(total / wg) };
+}
+
+export function avgPoolParams(wg: number, n: number, hw: number, c4: number) {
+  const total = n * c4;
+  const words = Uint32Array.of(total, hw, c4, 0);
+  new Float32Array(words.buffer)[3] = 1 / hw;
+  return { words, groups: Math.ceil(total / wg) };
+}
+
+export function toNhwcParams(wg: number, n: number, c: number, hw: number, c4: number) {
+  const total = n * hw * c4;
+  return { words: Uint32Array.of(total, c, hw, c4), groups: Math.ceil(total / wg) };
+}
+
+// ---- Weights ----
+
+export interface PackedGemmWeights {
+  /** B in column panels: [N4p / panel, K, 4·panel] f32 (converted to the storage type on upload). */
+  readonly b: Float32Array;
+  /** f32 [4·n4]. */
+  readonly bias: Float32Array;
+  readonly k4: number;
+  readonly n4: number;
+}
+
+/**
+ * Packs a GEMM weight matrix given as w(k, n) (k < kReal, n < nReal) into B panels of `panel` vec4
+ * columns: B[p][k][c] = w(k, 4·panel·p + c), zero where k or n is padding. K = 4·k4.
+ */
+function packPanels(k4: number, nReal: number, panel: number, w: (k: number, n: number) => number, kOf: (k: number) => number): Float32Array {
+  const n4 = Math.ceil(nReal / 4);
+  const panels = Math.ceil(n4 / panel);
+  const pw = 4 * panel;
+  const kk = 4 * k4;
+  const b = new Float32Array(panels * kk * pw);
+  for (let k = 0; k < kk; k++) {
+    const src = kOf(k);
+    if (src < 0) continue;
+    for (let n = 0; n < nReal; n++) {
+      const p = Math.floor(n / pw);
+      b[(p * kk + k) * pw + (n - p * pw)] = w(src, n);
+    }
+  }
+  return b;
+}
+
+/**
+ * OIHW conv weights → B with k = (ky·KW + kx)·4·C4in + ci (zero rows for padded channels), in panels
+ * of `panel` vec4 columns.
+ */
+export function packConv(conv: FoldedConv, panel: number): PackedGemmWeights {
+  const { inChannels: cin, outChannels: cout, kernel: k } = conv;
+  const c4 = Math.ceil(cin / 4);
+  const cp = 4 * c4;
+  const k4 = k * k * c4;
+  const w = conv.weight;
+  // Row k of B ↔ (tap, ci); source index into OIHW is ((o·cin + ci)·k·k + tap).
+  const b = packPanels(k4, cout, panel, (src, o) => w[o * cin * k * k + src], (row) => {
+    const tap = Math.floor(row / cp);
+    const ci = row - tap * cp;
+    return ci < cin ? ci * k * k + tap : -1;
+  });
+  const bias = new Float32Array(4 * Math.ceil(cout / 4));
+  bias.set(conv.bias);
+  return { b, bias, k4, n4: Math.ceil(cout / 4) };
+}
+
+/** fc weight [out, in] → B [in (padded to 4), out], in panels of `panel` vec4 columns. */
+export function packLinear(fc: Linear, panel: number): PackedGemmWeights {
+  const k4 = Math.ceil(fc.inFeatures / 4);
+  const b = packPanels(k4, fc.outFeatures, panel, (i, o) => fc.weight[o * fc.inFeatures + i], (row) => (row < fc.inFeatures ? row : -1));
+  const bias = new Float32Array(4 * Math.ceil(fc.outFeatures / 4));
+  bias.set(fc.bias);
+  return { b, bias, k4, n4: Math.ceil(fc.outFeatures / 4) };
+}
