@@ -81,6 +81,14 @@ export function f32ToF16Bits(values: Float32Array): Uint16Array {
 }
 
 /**
+ * Keep the top bits, round on the dropped ones: up past halfway, or at halfway to an even result.
+ * A carry out of the mantissa correctly bumps the exponent (up to infinity).
+ */
+function roundHalfEven(kept: number, dropped: number, halfway: number): number {
+  return kept + (dropped > halfway || (dropped === halfway && (kept & 1)) ? 1 : 0);
+}
+
+/**
  * One f32 bit pattern to the nearest f16 bit pattern, ties to even. f32: sign, 8-bit exponent (bias
  * 127), 23-bit mantissa; f16: sign, 5-bit exponent (bias 15), 10-bit mantissa. Values below f16's
  * normal range become subnormals (mantissa shifted right, with the implicit 1), above it infinity.
@@ -92,15 +100,11 @@ function f32BitsToF16Bits(x: number): number {
   if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0); // NaN, ±inf
   const e = exponent - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00; // overflow to ±inf
-  // Keep the top bits, round on the dropped ones: up past halfway, or at halfway to an even result.
-  // A carry out of the mantissa correctly bumps the exponent (up to infinity).
-  const round = (kept: number, dropped: number, halfway: number) =>
-    kept + (dropped > halfway || (dropped === halfway && (kept & 1)) ? 1 : 0);
-  if (e > 0) return sign | round((e << 10) | (mantissa >>> 13), mantissa & 0x1fff, 0x1000);
+  if (e > 0) return sign | roundHalfEven((e << 10) | (mantissa >>> 13), mantissa & 0x1fff, 0x1000);
   if (e < -10) return sign; // below half the smallest subnormal: ±0
   const full = mantissa | 0x800000;
   const shift = 14 - e;
-  return sign | round(full >>> shift, full & ((1 << shift) - 1), 1 << (shift - 1));
+  return sign | roundHalfEven(full >>> shift, full & ((1 << shift) - 1), 1 << (shift - 1));
 }
 
 /** bfloat16 is the top half of an f32: widen by shifting the bits back into place. */
