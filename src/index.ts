@@ -10,3 +10,4 @@ export { parseWeights, loadWeights } from './weights/load.ts';
 export { randomResNet } from './nn/random.ts';
 export { RESNET50 } from './nn/spec.ts';
 export { IMAGENET_CLASSES } from './nn/imagenet-classes.ts';
+export * from './search/index.ts';

@@ -16,6 +16,10 @@ const USAGE = `usage:
       linear-probe evaluation of embeddings (logistic regression, λ swept as in CLIP); see 'resnet50 probe --help'
   resnet50 convert <in.pth|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn]
       writes a weights file as safetensors (torchvision names, or with BatchNorm folded into the convs)
+  resnet50 index <folder> --weights <file> --out <index> [--preset] [--batch] [--device] [--precision]
+      embeds a folder's images into a search index, updated incrementally; see 'resnet50 index --help'
+  resnet50 search <image…> --index <index> [--k 10] [--weights <file>] [--json]
+      the k indexed images most similar to each query (cosine similarity)
 
 inputs: JPEG and PNG images (decoded and preprocessed by --preset: torchvision = Resize(256) with PIL's
 antialiased bilinear, CenterCrop(224), ImageNet normalisation; msvision = the Microsoft Vision Model's
@@ -48,6 +52,7 @@ async function info(): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   // probe has its own options; hand it the rest of the line untouched.
   if (argv[0] === 'probe') return (await import('./probe.ts')).probeCommand(argv.slice(1));
+  if (argv[0] === 'index' || argv[0] === 'search') return (await import('./search.ts')).searchMain(argv[0], argv.slice(1));
   try {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     const [command, ...rest] = positionals;

@@ -1,10 +1,12 @@
-// `resnet50 probe`: CLIP's linear probe on precomputed features (.npy), with a JSON report and an
-// optional SVG of the λ sweep. The image-folder mode (embedding --train/--test folders with
-// --weights first) will produce the same LabeledFeatures and call the same runLinearProbe.
+// `resnet50 probe`: CLIP's linear probe, with a JSON report and an optional SVG of the λ sweep, on
+// precomputed features (.npy) or on image folders (--train/--test in ImageFolder layout with
+// --weights: embedded, with a per-folder feature cache, by src/cli/probe-images.ts). Both modes
+// produce LabeledFeatures and call the same runLinearProbe.
 import { parseArgs } from 'node:util';
 import { runLinearProbe, sweepPlotSvg, type LabeledFeatures, type ProbeResult } from '../probe/index.ts';
 import { npyToTensor, parseNpy } from '../tensor/npy.ts';
 import { CliError, readBytes, writeAtomic } from './files.ts';
+import type { ImagesReport } from './probe-images.ts';
 
 export const PROBE_USAGE = `usage:
   resnet50 probe --train-features X.npy --train-labels y.npy --test-features X.npy --test-labels y.npy
@@ -12,7 +14,14 @@ export const PROBE_USAGE = `usage:
       CLIP's linear probe: multinomial logistic regression (L2 penalty λ, L-BFGS) on [N, D] float32/float16
       features with int64/int32 [N] labels; λ is swept over 1e-6…1e6 on a seeded stratified validation
       split of train (unless --lambda is given), the model refit on all of train and scored on test.
-      The objective is Σ cross-entropy + λ/2·‖W‖², i.e. scikit-learn's C = 1/λ.`;
+      The objective is Σ cross-entropy + λ/2·‖W‖², i.e. scikit-learn's C = 1/λ.
+  resnet50 probe --train <folder> --test <folder> --weights <file> [--preset torchvision|msvision]
+                 [--precision f32|f16] [--device webgpu|cpu] [--batch 8] [--no-cache] [--quiet] [same options as above]
+      the same probe on images: each folder holds one subfolder per class (torchvision's ImageFolder:
+      the class is the subfolder's name, classes sorted, .jpg/.jpeg/.png found recursively). Features
+      are cached in <folder>/.resnet50-cache/, keyed by the weights' SHA-256, preset, precision and
+      device; a later run embeds only new or changed files. Unreadable images are reported and
+      skipped (exit status 1). The report adds "images": folders, classes, weights and settings.`;
 
 const OPTIONS = {
   'train-features': { type: 'string' },
@@ -26,10 +35,15 @@ const OPTIONS = {
   out: { type: 'string' },
   plot: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
-  // the image-folder mode, not available yet
+  // the image-folder mode
   train: { type: 'string' },
   test: { type: 'string' },
   weights: { type: 'string' },
+  preset: { type: 'string', default: 'torchvision' },
+  precision: { type: 'string', default: 'f32' },
+  device: { type: 'string', default: 'webgpu' },
+  batch: { type: 'string', default: '8' },
+  'no-cache': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -92,12 +106,15 @@ export async function probeCommand(argv: string[]): Promise<number> {
       return 0;
     }
     if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'\n${PROBE_USAGE}`);
-    if (values.train !== undefined || values.test !== undefined || values.weights !== undefined) {
-      throw new CliError('the image-folder mode (--train/--test/--weights) is not available yet; embed the images first and pass --train-features/--train-labels/--test-features/--test-labels');
+    const featureFlags = ['train-features', 'train-labels', 'test-features', 'test-labels'] as const;
+    const imageMode = values.train !== undefined || values.test !== undefined || values.weights !== undefined;
+    if (imageMode) {
+      const mixed = featureFlags.filter((k) => values[k] !== undefined);
+      if (mixed.length) throw new CliError(`--train/--test/--weights (image folders) and ${mixed.map((k) => `--${k}`).join(', ')} (features) cannot be mixed`);
+    } else {
+      const missing = featureFlags.filter((k) => values[k] === undefined);
+      if (missing.length) throw new CliError(`missing ${missing.map((k) => `--${k}`).join(', ')} (or --train/--test/--weights for image folders)\n${PROBE_USAGE}`);
     }
-    const need = ['train-features', 'train-labels', 'test-features', 'test-labels'] as const;
-    const missing = need.filter((k) => values[k] === undefined);
-    if (missing.length) throw new CliError(`missing ${missing.map((k) => `--${k}`).join(', ')}\n${PROBE_USAGE}`);
     const valSplit = number(values['val-split'], 'val-split', (v) => v > 0 && v < 1, 'a fraction between 0 and 1');
     const seed = number(values.seed, 'seed', (v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32, 'an integer in [0, 2^32)');
     const maxIter = number(values['max-iter'], 'max-iter', (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
@@ -108,8 +125,20 @@ export async function probeCommand(argv: string[]): Promise<number> {
       if (lambda !== undefined) throw new CliError('--plot draws the λ sweep, which --lambda skips');
     }
 
-    const train: LabeledFeatures = { features: await readFeatures(values['train-features']!), labels: await readLabels(values['train-labels']!) };
-    const test: LabeledFeatures = { features: await readFeatures(values['test-features']!), labels: await readLabels(values['test-labels']!) };
+    let train: LabeledFeatures;
+    let test: LabeledFeatures;
+    let labelNames: string[] | undefined;
+    let images: ImagesReport | undefined;
+    let failed = false;
+    if (imageMode) {
+      const { imageFolderFeatures } = await import('./probe-images.ts');
+      const r = await imageFolderFeatures(values);
+      ({ train, test, labelNames, images } = r);
+      failed = r.failures.length > 0;
+    } else {
+      train = { features: await readFeatures(values['train-features']!), labels: await readLabels(values['train-labels']!) };
+      test = { features: await readFeatures(values['test-features']!), labels: await readLabels(values['test-labels']!) };
+    }
     let result: ProbeResult;
     try {
       result = runLinearProbe(train, test, {
@@ -117,13 +146,15 @@ export async function probeCommand(argv: string[]): Promise<number> {
         seed,
         lambda,
         fit: { maxIter },
+        labelNames,
         onProgress: values.quiet ? undefined : (line) => process.stderr.write(line + '\n'),
       });
     } catch (e) {
       throw new CliError((e as Error).message);
     }
     console.log(summary(result));
-    if (values.out !== undefined) await writeAtomic(values.out, JSON.stringify(result.report, null, 2) + '\n');
+    const report = images ? { ...result.report, images } : result.report;
+    if (values.out !== undefined) await writeAtomic(values.out, JSON.stringify(report, null, 2) + '\n');
     if (values.plot !== undefined && result.sweep) {
       const svg = sweepPlotSvg(
         result.sweep.points.map((p) => ({ lambda: p.lambda, accuracy: 100 * p.valTop1 })),
@@ -131,7 +162,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
       );
       await writeAtomic(values.plot, svg);
     }
-    return 0;
+    return failed ? 1 : 0;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const known = e instanceof CliError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
