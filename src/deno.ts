@@ -1,0 +1,14 @@
+// The Deno entry: everything in src/index.ts, with file paths (Deno.readFile, needs --allow-read) and
+// Deno's WebGPU (navigator.gpu: wgpu) registered.
+//
+//   import { ResNet50 } from './src/deno.ts';
+//   const model = await ResNet50.load('resnet50.safetensors');
+import { setPlatform } from './api.ts';
+import { denoGpu } from './platform/deno.ts';
+
+declare const Deno: { readFile(path: string): Promise<Uint8Array> };
+
+setPlatform({ readFile: (path) => Deno.readFile(path), gpu: denoGpu });
+
+export * from './index.ts';
+export { denoGpu } from './platform/deno.ts';
