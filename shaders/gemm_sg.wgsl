@@ -12,7 +12,9 @@
 //   bias [N]    as vec4<f32>       folded BatchNorm shift
 //   R    [M, N] as S4 [M, N/4]     residual, read when flags bit 1 is set (else a dummy binding)
 //   C    [M, N] as S4 [M, N/4]     output, NHWC
-//   flags: bit 0 = ReLU, bit 1 = add R.
+//   flags: bit 0 = ReLU, bit 1 = add R, bit 2 = add the residual already in C (in place: the executor
+//          writes the output over a residual that dies here; each element is read, then written, by
+//          the same invocation; R is then a dummy binding).
 //
 // Tiling: a workgroup is one subgroup of 8 invocations (x along M); each invocation computes TM rows
 // × 4·TN4 columns in f32 registers, so a workgroup covers (8·TM) × (4·TN4) outputs. TN4 must be even
@@ -91,6 +93,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
   let relu = (p.flags & 1u) != 0u;
   let residual = (p.flags & 2u) != 0u;
+  let inPlace = (p.flags & 4u) != 0u;
   for (var i = 0u; i < TM; i++) {
     let r = row0 + i;
     if (r >= p.M) { break; }
@@ -98,7 +101,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let c = col0 + j;
       if (c < N4) {
         var v = acc[i][j] + bias[c];
-        if (residual) { v += load4(R[r * N4 + c]); }
+        if (inPlace) { v += load4(C[r * N4 + c]); } else if (residual) { v += load4(R[r * N4 + c]); }
         if (relu) { v = max(v, vec4<f32>(0.0)); }
         C[r * N4 + c] = store4(v);
       }

@@ -41,10 +41,17 @@ async function gpu(rt: WebGpuRuntime, key: string, x: Tensor, program: Program):
 // Every (kernel, stride, padding) ResNet-50 uses.
 const CONVS: [number, number, number][] = [[1, 1, 0], [1, 2, 0], [3, 1, 1], [3, 2, 1], [7, 2, 3]];
 
-// The adapter's default configuration (gemm_sg on lavapipe), and the portable GEMM kernel forced.
-const VARIANTS = [
+// The adapter's default configuration (gemm_sg + implicit-GEMM convs on lavapipe), the explicit
+// im2col reference path, and the portable GEMM kernel forced, with each conv path. Odd tiles (TM 3,
+// TN4 6 / 3) check that nothing assumes the shapes are multiples of the tile.
+const portable = { gemmKernel: 'gemm', gemm: { tm: 8, tn4: 2, wgX: 8, wgY: 8 } } as const;
+const VARIANTS: { name: string; limits: LimitOverrides }[] = [
   { name: 'default GEMM', limits: {} },
-  { name: 'portable gemm kernel', limits: { gemmKernel: 'gemm', gemm: { tm: 8, tn4: 2, wgX: 8, wgY: 8 } } as LimitOverrides },
+  { name: 'explicit im2col reference', limits: { conv: 'im2col' } },
+  { name: 'subgroup GEMM, odd tile', limits: { gemmKernel: 'gemm_sg', gemm: { tm: 3, tn4: 6, wgX: 8, wgY: 1 } } },
+  { name: 'portable gemm kernel', limits: { ...portable, conv: 'implicit' } },
+  { name: 'portable gemm kernel, im2col', limits: { ...portable, conv: 'im2col' } },
+  { name: 'portable gemm kernel, odd tile', limits: { gemmKernel: 'gemm', gemm: { tm: 3, tn4: 3, wgX: 4, wgY: 2 } } },
 ];
 
 for (const precision of ['f32', 'f16'] as const) for (const variant of VARIANTS) {
@@ -52,7 +59,7 @@ for (const precision of ['f32', 'f16'] as const) for (const variant of VARIANTS)
     let rt: WebGpuRuntime;
     beforeAll(async () => {
       rt = await WebGpuRuntime.create(nodeGpu(), precision, variant.limits);
-      console.log(`${precision} ${variant.name}: ${rt.ctx.config.gemmKernel} ${JSON.stringify(rt.ctx.config.gemm)}`);
+      console.log(`${precision} ${variant.name}: ${rt.ctx.config.gemmKernel} ${JSON.stringify(rt.ctx.config.gemm)} ${rt.ctx.config.conv}`);
     }, T);
     afterAll(() => rt?.dispose());
     const tol = TOL[precision];
@@ -75,7 +82,7 @@ for (const precision of ['f32', 'f16'] as const) for (const variant of VARIANTS)
           const shortcut = randomConv(cin, cout, 1, s, 0, 200 + k * 10 + s);
           const key = `conv${k}s${s}`;
           const plain = await gpu(rt, `${key} plain`, x, (b, v) => b.conv2d(v, conv, { relu: false }));
-          expectClose(plain, cpuConv(x, conv, false), tol, `${precision} ${rt.ctx.config.gemmKernel} ${key} n${n}`);
+          expectClose(plain, cpuConv(x, conv, false), tol, `${precision} ${rt.ctx.config.gemmKernel} ${rt.ctx.config.conv} ${key} n${n}`);
           const relu = await gpu(rt, `${key} relu`, x, (b, v) => b.conv2d(v, conv, { relu: true }));
           expectClose(relu, cpuConv(x, conv, true), tol, `${precision} ${key} n${n} relu`);
           const res = await gpu(rt, `${key} residual`, x, (b, v) => {
@@ -93,6 +100,14 @@ for (const precision of ['f32', 'f16'] as const) for (const variant of VARIANTS)
             return y;
           });
           expectClose(resNoRelu, cpuConv(x, conv, false, cpuR), tol, `${precision} ${key} n${n} residual`);
+          // A residual that stays live (not released right after) is read from its own buffer, not
+          // overwritten in place.
+          const kept = await rt.run(`${key} residual kept`, x, (b, v) => {
+            const r = b.conv2d(v, shortcut, { relu: false });
+            return new Map([['y', b.conv2d(v, conv, { relu: true, residual: r })], ['r', r]]);
+          });
+          expectClose(kept.get('y')!, cpuConv(x, conv, true, cpuR), tol, `${precision} ${key} n${n} residual kept`);
+          expectClose(kept.get('r')!, cpuR, tol, `${precision} ${key} n${n} residual kept, r intact`);
         }, T);
       }
     }
@@ -132,9 +147,9 @@ for (const precision of ['f32', 'f16'] as const) for (const variant of VARIANTS)
 }
 
 describe('WebGPU executor limits and errors', () => {
-  it('chunks the batch when a binding would exceed maxStorageBufferBindingSize, folds dispatches past the per-dimension limit', async () => {
+  for (const conv of ['implicit', 'im2col'] as const) it(`chunks the batch when a binding would exceed maxStorageBufferBindingSize, folds dispatches past the per-dimension limit (${conv} convs)`, async () => {
     // A 32 KiB binding limit and 6 workgroups per dimension force both paths on small shapes.
-    const rt = await WebGpuRuntime.create(nodeGpu(), 'f32', { maxStorageBufferBindingSize: 32768, maxComputeWorkgroupsPerDimension: 6 });
+    const rt = await WebGpuRuntime.create(nodeGpu(), 'f32', { maxStorageBufferBindingSize: 32768, maxComputeWorkgroupsPerDimension: 6, conv });
     try {
       const x = input([5, 3, 9, 11], 7);
       const stem = randomConv(3, 8, 7, 2, 3, 8);
@@ -150,7 +165,7 @@ describe('WebGPU executor limits and errors', () => {
       const want = cpuConv(ops.maxPool2d(cpuConv(x, stem, true)), c1, true);
       expectClose(y, want, 1e-4, 'chunked + folded');
       // An image that alone exceeds the binding limit is a clear error.
-      const big = input([1, 3, 40, 40], 7);
+      const big = input([1, 3, 48, 48], 7); // 36 KiB of NHWC input (and more of im2col columns)
       await expect(gpu(rt, 'too big', big, (b, v) => b.conv2d(v, stem, { relu: true }))).rejects.toThrow(/maxStorageBufferBindingSize/);
     } finally {
       rt.dispose();

@@ -16,6 +16,8 @@ const USAGE = `usage:
       linear-probe evaluation of embeddings (logistic regression, λ swept as in CLIP); see 'resnet50 probe --help'
   resnet50 convert <in.pth|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn]
       writes a weights file as safetensors (torchvision names, or with BatchNorm folded into the convs)
+  resnet50 bench [--batch 1,8,32] [--runs 5] [--precision f32,f16] [--kernels] [--peers] [--json FILE]
+      benchmarks the WebGPU engine on seeded weights (and with --peers TF.js, ONNX Runtime); see 'resnet50 bench --help'
   resnet50 index <folder> --weights <file> --out <index> [--preset] [--batch] [--device] [--precision]
       embeds a folder's images into a search index, updated incrementally; see 'resnet50 index --help'
   resnet50 search <image…> --index <index> [--k 10] [--weights <file>] [--json]
@@ -52,6 +54,7 @@ async function info(): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   // probe has its own options; hand it the rest of the line untouched.
   if (argv[0] === 'probe') return (await import('./probe.ts')).probeCommand(argv.slice(1));
+  if (argv[0] === 'bench') return (await import('./bench.ts')).benchCommand(argv.slice(1));
   if (argv[0] === 'index' || argv[0] === 'search') return (await import('./search.ts')).searchMain(argv[0], argv.slice(1));
   try {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

@@ -2,7 +2,7 @@
 // The device side of the WebGPU engine: acquiring a device with the limits the engine needs, turning
 // WebGPU's asynchronous errors (validation, out-of-memory, shader compilation, device loss) into
 // thrown errors that name the kernel, and compiling each pipeline once.
-import { chooseConfig, gemmDefs, kernelSource, type GemmTile, type KernelConfig, type Precision } from './kernels.ts';
+import { chooseConfig, gemmDefs, kernelSource, type ConvPath, type GemmTile, type KernelConfig, type Precision } from './kernels.ts';
 
 export class GpuError extends Error {
   override readonly name = 'GpuError';
@@ -52,6 +52,8 @@ export interface LimitOverrides {
   /** A GEMM kernel and tile other than chooseConfig's (for tuning and tests). */
   readonly gemm?: GemmTile;
   readonly gemmKernel?: 'gemm' | 'gemm_sg';
+  /** How non-1×1 convs run (default: chooseConfig's, 'implicit'); 'im2col' is the explicit reference path. */
+  readonly conv?: ConvPath;
 }
 
 /** A device plus everything needed to compile kernels and check errors. */
@@ -83,7 +85,8 @@ export class GpuContext {
     this.precision = precision;
     const l = device.limits;
     const config = chooseConfig({ info, maxInvocations: l.maxComputeInvocationsPerWorkgroup, subgroups: device.features.has('subgroups') });
-    this.config = limits.gemm ? { gemmKernel: limits.gemmKernel ?? 'gemm', gemm: limits.gemm, wg1d: config.wg1d } : config;
+    const chosen = limits.gemm ? { ...config, gemmKernel: limits.gemmKernel ?? 'gemm', gemm: limits.gemm } : config;
+    this.config = { ...chosen, conv: limits.conv ?? chosen.conv };
     const g = this.config.gemm;
     if (this.config.gemmKernel === 'gemm_sg' && (g.wgX !== 8 || g.wgY !== 1 || g.tn4 % 2 !== 0)) {
       throw new GpuError(`gemm_sg needs an 8×1 workgroup and an even TN4, got ${JSON.stringify(g)}`);
@@ -161,11 +164,10 @@ export class GpuContext {
         return;
       }
     }
-    (this as { config: KernelConfig }).config = chooseConfig({
-      info: this.adapterInfo,
-      maxInvocations: d.limits.maxComputeInvocationsPerWorkgroup,
-      subgroups: false,
-    });
+    (this as { config: KernelConfig }).config = {
+      ...chooseConfig({ info: this.adapterInfo, maxInvocations: d.limits.maxComputeInvocationsPerWorkgroup, subgroups: false }),
+      conv: this.config.conv,
+    };
   }
 
   /** Throws if the device was lost or an error escaped the error scopes. */

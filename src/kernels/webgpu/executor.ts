@@ -19,6 +19,8 @@ import { GpuContext, GpuError, type LimitOverrides } from './device.ts';
 import {
   avgPoolParams,
   bytesPerElement,
+  convKernel,
+  convParams,
   foldGroups,
   gemmDefs,
   gemmParams,
@@ -39,7 +41,8 @@ export interface Sym {
   readonly w: number;
   readonly c: number;
   readonly c4: number;
-  readonly slot: number;
+  /** Mutable only inside the Recorder: an output moved onto its dying residual's slot (in place). */
+  slot: number;
 }
 
 type Res = { kind: 'slot'; slot: number } | { kind: 'fixed'; buffer: GPUBuffer } | { kind: 'input' };
@@ -54,8 +57,11 @@ interface DispatchRec {
   readonly defs: Readonly<Record<string, number>>;
   readonly words: Uint32Array;
   readonly groups: number;
-  readonly binds: readonly Bind[];
+  binds: Bind[];
 }
+
+/** Flag bit of the GEMM/conv kernels: add the residual already in the output buffer (in place). */
+const FLAG_IN_PLACE = 4;
 
 interface GpuWeights {
   readonly b: GPUBuffer;
@@ -114,6 +120,15 @@ export class Recorder implements Backend<Sym> {
   private readonly live = new Set<number>();
   private nextId = 0;
   private readonly eb: number; // bytes per stored element
+  /**
+   * The last conv with a residual, recorded as writing its output over the residual (in place: the
+   * kernel reads each residual element and writes the output element in the same invocation). If the
+   * residual is released before anything else is recorded (as the bottleneck does), that stands and
+   * saves a buffer; otherwise settle() gives the output a slot of its own.
+   */
+  private pendingInPlace: { y: Sym; r: Sym; idx: number[]; bytes: number; what: string; exclude: number[] } | null = null;
+  /** Write residual convs in place when their residual dies right after (default on). */
+  inPlaceResidual = true;
   inputBytes = 0;
 
   constructor(
@@ -129,7 +144,7 @@ export class Recorder implements Backend<Sym> {
     return h * w * c4 * 4 * this.eb;
   }
 
-  private alloc(bytes: number, what: string): number {
+  private alloc(bytes: number, what: string, exclude: readonly number[] = []): number {
     if (bytes > this.ctx.maxBuffer) {
       throw new GpuError(`${what}: needs a ${bytes}-byte buffer, over maxBufferSize ${this.ctx.maxBuffer}; use a smaller batch`);
     }
@@ -137,11 +152,12 @@ export class Recorder implements Backend<Sym> {
     let best = -1;
     for (const [i, s] of this.freeSlots.entries()) {
       const size = this.slotSizes[s];
-      if (size >= bytes && (best < 0 || size < this.slotSizes[this.freeSlots[best]])) best = i;
+      if (!exclude.includes(s) && size >= bytes && (best < 0 || size < this.slotSizes[this.freeSlots[best]])) best = i;
     }
-    if (best < 0 && this.freeSlots.length) {
-      best = 0;
-      for (const [i, s] of this.freeSlots.entries()) if (this.slotSizes[s] > this.slotSizes[this.freeSlots[best]]) best = i;
+    if (best < 0) {
+      for (const [i, s] of this.freeSlots.entries()) {
+        if (!exclude.includes(s) && (best < 0 || this.slotSizes[s] > this.slotSizes[this.freeSlots[best]])) best = i;
+      }
     }
     let slot: number;
     if (best >= 0) {
@@ -154,16 +170,42 @@ export class Recorder implements Backend<Sym> {
     return slot;
   }
 
-  private value(n: number, h: number, w: number, c: number, what: string): Sym {
+  private value(n: number, h: number, w: number, c: number, what: string, slot?: number): Sym {
     const c4 = Math.ceil(c / 4);
-    const sym: Sym = { id: this.nextId++, n, h, w, c, c4, slot: this.alloc(n * this.imageBytes(h, w, c4), what) };
+    const sym: Sym = { id: this.nextId++, n, h, w, c, c4, slot: slot ?? this.alloc(n * this.imageBytes(h, w, c4), what) };
     this.live.add(sym.id);
     return sym;
   }
 
   release(x: Sym): void {
     if (!this.live.delete(x.id)) throw new GpuError(`value ${x.id} released twice or never created`);
+    if (this.pendingInPlace?.y === x) this.settle();
+    const p = this.pendingInPlace;
+    if (p && p.r === x) {
+      // The residual died right after the conv that adds it: the conv's in-place write stands, and
+      // x's slot is y's from now on.
+      this.pendingInPlace = null;
+      return;
+    }
     this.freeSlots.push(x.slot);
+  }
+
+  /**
+   * Called before anything but a release: a conv recorded as writing over its residual, whose residual
+   * did not die right away, gets its own output slot after all (never one its dispatches read).
+   */
+  settle(): void {
+    const p = this.pendingInPlace;
+    if (!p) return;
+    this.pendingInPlace = null;
+    const slot = this.alloc(p.bytes, p.what, p.exclude);
+    for (const i of p.idx) {
+      const d = this.dispatches[i];
+      const [a, b, bias, , out] = d.binds;
+      d.words[3] = (d.words[3] & ~FLAG_IN_PLACE) | 2;
+      d.binds = [a, b, bias, { ...out }, { ...out, res: { kind: 'slot', slot } }];
+    }
+    p.y.slot = slot;
   }
 
   /**
@@ -212,6 +254,7 @@ export class Recorder implements Backend<Sym> {
   }
 
   input(x: Tensor): Sym {
+    this.settle();
     if (x.shape.length !== 4) throw new GpuError(`input must be NCHW, got [${x.shape.join(', ')}]`);
     const [n, c, h, w] = x.shape;
     const y = this.value(n, h, w, c, 'input');
@@ -228,6 +271,7 @@ export class Recorder implements Backend<Sym> {
   }
 
   conv2d(x: Sym, conv: FoldedConv, epilogue: { relu: boolean; residual?: Sym }): Sym {
+    this.settle();
     const label = conv.conv;
     if (x.c !== conv.inChannels) throw new GpuError(`${label}: expects ${conv.inChannels} input channels, got ${x.c}`);
     const { kernel: k, stride, padding: pad } = conv;
@@ -239,17 +283,38 @@ export class Recorder implements Backend<Sym> {
       throw new GpuError(`${label}: residual [${r.n}, ${r.c}, ${r.h}, ${r.w}] does not match the output`);
     }
     const wts = this.weights.get(conv, label);
-    const y = this.value(x.n, oh, ow, conv.outChannels, label);
+    // With a residual, the output goes over the residual's slot for now (see pendingInPlace).
+    const inPlace = !!r && this.inPlaceResidual;
+    const y = this.value(x.n, oh, ow, conv.outChannels, label, inPlace ? r.slot : undefined);
     const direct = k === 1 && stride === 1 && pad === 0;
+    const implicit = !direct && this.ctx.config.conv === 'implicit';
     const inImage = this.imageBytes(x.h, x.w, x.c4);
     const colImage = oh * ow * wts.k4 * 4 * this.eb;
     const outImage = this.imageBytes(oh, ow, y.c4);
-    const perImage = direct ? [inImage, outImage] : [inImage, colImage, outImage];
+    const perImage = direct || implicit ? [inImage, outImage] : [inImage, colImage, outImage];
     const chunks = this.chunks(x.n, perImage, label);
     const maxChunk = Math.max(...chunks.map(([, c]) => c));
-    const col = direct ? -1 : this.alloc(maxChunk * colImage, `${label} im2col`);
+    const col = direct || implicit ? -1 : this.alloc(maxChunk * colImage, `${label} im2col`);
     const tile = this.ctx.config.gemm;
+    const epilogueDispatches: number[] = [];
     for (const [s, cnt] of chunks) {
+      epilogueDispatches.push(this.dispatches.length + (implicit || direct ? 0 : 1));
+      const epi = [
+        this.fixedBind(wts.b),
+        this.fixedBind(wts.bias),
+        r && !inPlace ? this.slotBind(r.slot, s * outImage, cnt * outImage) : this.fixedBind(this.dummy),
+        this.slotBind(y.slot, s * outImage, cnt * outImage),
+      ];
+      const flags = <T extends { words: Uint32Array }>(q: T): T => {
+        if (inPlace) q.words[3] = (q.words[3] & ~2) | FLAG_IN_PLACE;
+        return q;
+      };
+      if (implicit) {
+        this.emit(`${label}: conv`, convKernel(this.ctx.config), gemmDefs(this.ctx.config),
+          flags(convParams(tile, cnt, x.h, x.w, x.c4, oh, ow, k, stride, pad, wts.n4, epilogue.relu, !!r)),
+          [this.slotBind(x.slot, s * inImage, cnt * inImage), ...epi]);
+        continue;
+      }
       let a: Bind;
       if (direct) {
         a = this.slotBind(x.slot, s * inImage, cnt * inImage);
@@ -262,19 +327,19 @@ export class Recorder implements Backend<Sym> {
         a = this.slotBind(col, 0, cnt * colImage);
       }
       this.emit(`${label}: gemm`, this.ctx.config.gemmKernel, gemmDefs(this.ctx.config),
-        gemmParams(tile, cnt * oh * ow, wts.k4, wts.n4, epilogue.relu, !!r), [
-          a,
-          this.fixedBind(wts.b),
-          this.fixedBind(wts.bias),
-          r ? this.slotBind(r.slot, s * outImage, cnt * outImage) : this.fixedBind(this.dummy),
-          this.slotBind(y.slot, s * outImage, cnt * outImage),
-        ]);
+        flags(gemmParams(tile, cnt * oh * ow, wts.k4, wts.n4, epilogue.relu, !!r)), [a, ...epi]);
     }
     if (col >= 0) this.freeSlots.push(col);
+    if (inPlace) {
+      this.pendingInPlace = {
+        y, r, idx: epilogueDispatches, bytes: x.n * outImage, what: label, exclude: col >= 0 ? [x.slot, r.slot, col] : [x.slot, r.slot],
+      };
+    }
     return y;
   }
 
   maxPool(x: Sym): Sym {
+    this.settle();
     const oh = outputSize(x.h, 3, 2, 1);
     const ow = outputSize(x.w, 3, 2, 1);
     const y = this.value(x.n, oh, ow, x.c, 'maxpool');
@@ -290,6 +355,7 @@ export class Recorder implements Backend<Sym> {
   }
 
   globalAvgPool(x: Sym): Sym {
+    this.settle();
     const y = this.value(x.n, 1, 1, x.c, 'avgpool');
     const inImage = this.imageBytes(x.h, x.w, x.c4);
     const outImage = this.imageBytes(1, 1, x.c4);
@@ -303,6 +369,7 @@ export class Recorder implements Backend<Sym> {
   }
 
   linear(x: Sym, fc: Linear): Sym {
+    this.settle();
     if (x.h !== 1 || x.w !== 1 || x.c !== fc.inFeatures) {
       throw new GpuError(`fc: expects [N, ${fc.inFeatures}], got [${x.n}, ${x.c}, ${x.h}, ${x.w}]`);
     }
@@ -597,6 +664,7 @@ export class WebGpuRuntime {
     this.ctx.check(what);
     const rec = new Recorder(this.ctx, this.weights, this.dummy);
     const outputs = program(rec, rec.input(x));
+    rec.settle();
     return Plan.build(this.ctx, rec, outputs, what);
   }
 
@@ -623,9 +691,9 @@ export interface WebGpuEngine extends Engine {
 export async function createWebGpuEngine(
   model: ResNetModel,
   gpu: GPU,
-  opts: { precision: Precision } = { precision: 'f32' },
+  opts: { precision: Precision; limits?: LimitOverrides } = { precision: 'f32' },
 ): Promise<WebGpuEngine> {
-  const runtime = await WebGpuRuntime.create(gpu, opts.precision);
+  const runtime = await WebGpuRuntime.create(gpu, opts.precision, opts.limits);
   try {
     await runtime.ctx.scoped('uploading weights', () => runtime.preload(model));
   } catch (e) {
@@ -642,7 +710,7 @@ export async function createWebGpuEngine(
   };
   const cfg = runtime.ctx.config;
   return {
-    kernelConfig: `${cfg.gemmKernel} ${cfg.gemm.tm}×${4 * cfg.gemm.tn4} per invocation, workgroup ${cfg.gemm.wgX}×${cfg.gemm.wgY}`,
+    kernelConfig: `${cfg.gemmKernel} ${cfg.gemm.tm}×${4 * cfg.gemm.tn4} per invocation, workgroup ${cfg.gemm.wgX}×${cfg.gemm.wgY}, ${cfg.conv} convs`,
     async profile(x: Tensor): Promise<StepTiming[]> {
       if (disposed) throw new GpuError('the engine was disposed');
       checkInput(x);

@@ -24,10 +24,18 @@ export interface GemmTile {
   readonly wgY: number;
 }
 
+/**
+ * How convs other than 1×1 stride-1 run: 'implicit' (conv.wgsl / conv_sg.wgsl: im2col folded into
+ * the GEMM's A loads, no scratch buffer) or 'im2col' (im2col.wgsl into a scratch buffer, then the
+ * GEMM: the readable reference).
+ */
+export type ConvPath = 'implicit' | 'im2col';
+
 export interface KernelConfig {
   /** 'gemm' (portable) or 'gemm_sg' (8-wide subgroups sharing B loads; CPU adapters). */
   readonly gemmKernel: 'gemm' | 'gemm_sg';
   readonly gemm: GemmTile;
+  readonly conv: ConvPath;
   /** Workgroup size of the one-invocation-per-vec4 kernels (im2col, pools, layout change). */
   readonly wg1d: number;
 }
@@ -52,14 +60,20 @@ export function chooseConfig(t: AdapterTraits): KernelConfig {
   const cpu = /llvmpipe|lavapipe|swiftshader|software|cpu/.test(text);
   const sg8 = info?.subgroupMinSize === 8 && info?.subgroupMaxSize === 8;
   const wg1d = Math.min(cpu ? 64 : 256, t.maxInvocations);
-  if (cpu && t.subgroups && sg8) return { gemmKernel: 'gemm_sg', gemm: { tm: 4, tn4: 4, wgX: 8, wgY: 1 }, wg1d };
+  const conv: ConvPath = 'implicit';
+  if (cpu && t.subgroups && sg8) return { gemmKernel: 'gemm_sg', gemm: { tm: 4, tn4: 4, wgX: 8, wgY: 1 }, conv, wg1d };
   const gemm: GemmTile = cpu ? { tm: 8, tn4: 2, wgX: 8, wgY: 8 } : { tm: 4, tn4: 1, wgX: 16, wgY: 16 };
   let { wgX, wgY } = gemm;
   while (wgX * wgY > Math.min(256, t.maxInvocations)) {
     if (wgY >= wgX) wgY /= 2;
     else wgX /= 2;
   }
-  return { gemmKernel: 'gemm', gemm: { ...gemm, wgX, wgY }, wg1d };
+  return { gemmKernel: 'gemm', gemm: { ...gemm, wgX, wgY }, conv, wg1d };
+}
+
+/** The implicit-GEMM conv kernel matching a config's GEMM kernel (same tile, same weight panels). */
+export function convKernel(c: KernelConfig): 'conv' | 'conv_sg' {
+  return c.gemmKernel === 'gemm_sg' ? 'conv_sg' : 'conv';
 }
 
 /** The GEMM kernel's compile-time constants for a config. */
@@ -119,6 +133,19 @@ export function gemmParams(tile: GemmTile, m: number, k4: number, n4: number, re
   const tilesM = Math.ceil(m / (tile.wgX * tile.tm));
   const flags = (relu ? 1 : 0) | (residual ? 2 : 0);
   return { words: Uint32Array.of(m, k4, n4, flags, tilesN, tilesM, 0, 0), groups: tilesN * tilesM };
+}
+
+/** Uniforms of conv.wgsl / conv_sg.wgsl (implicit GEMM): the GEMM's, then the conv geometry. */
+export function convParams(
+  tile: GemmTile, n: number, h: number, w: number, c4: number, oh: number, ow: number, k: number, stride: number, pad: number,
+  n4: number, relu: boolean, residual: boolean,
+) {
+  const m = n * oh * ow;
+  const g = gemmParams(tile, m, k * k * c4, n4, relu, residual);
+  const words = new Uint32Array(16);
+  words.set(g.words.subarray(0, 6));
+  words.set([h, w, c4, oh, ow, k, stride, pad], 6);
+  return { words, groups: g.groups };
 }
 
 export function im2colParams(

@@ -1,0 +1,140 @@
+// The whole bench as one run (what `npx resnet50 bench` runs), on seeded weights with no download:
+//   1. the adapter's FMA peak and the 1024³ GEMM through our GEMM kernel (validated first), and with
+//      --kernels every distinct ResNet-50 conv shape, implicit GEMM vs the explicit im2col path;
+//   2. end-to-end warm latency per batch size and precision (bench/e2e.ts);
+//   3. cold start in a new process, Mesa shader cache warm and cold;
+//   4. with --peers, bench/peers/run.ts (ONNX Runtime Node CPU, ours, TF.js WebGPU, ONNX Runtime Web
+//      WebGPU, each in its own process, logits checked against the CPU reference) per --peer-batch.
+// Results go to stdout and, with --json FILE, to a machine-readable report that bench/write-results.ts
+// turns into bench/RESULTS.md.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Node flags for a child that runs a .ts file (tsx's loader; the CLI registers tsx by API, so execArgv lacks it). */
+const TSX = ['--import', import.meta.resolve('tsx')];
+import type { Precision } from '../src/kernels/webgpu/engine.ts';
+import { benchColdStart, benchForward, describeCold, describeForward, type ColdStartResult, type ForwardResult } from './e2e.ts';
+import { GEMM_1024, resnet50ConvShapes, runKernelBench, type KernelBenchReport } from './kernels.ts';
+
+export interface SuiteOptions {
+  batches: number[];
+  precisions: Precision[];
+  runs: number;
+  size: number;
+  kernels: boolean;
+  cold: boolean;
+  peers: boolean;
+  peerBatches: number[];
+  peerRuns: number;
+  peerList: string;
+  command: string;
+}
+
+export interface SuiteReport {
+  command: string;
+  date: string;
+  node: string;
+  cpu: { model: string | undefined; cores: number };
+  loadavg: { start: number[]; end?: number[] };
+  versions: Record<string, string>;
+  adapter: string;
+  kernels: KernelBenchReport[];
+  forward: ForwardResult[];
+  cold: ColdStartResult[];
+  /** bench/peers/run.ts reports, one per batch size. */
+  peers: unknown[];
+}
+
+function pkgVersion(name: string): string {
+  try {
+    const p = join(import.meta.dirname, '..', 'node_modules', name, 'package.json');
+    return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+function runPeers(batch: number, o: SuiteOptions, log: (s: string) => void): Promise<unknown> {
+  const json = join(tmpdir(), `peers-${process.pid}-${batch}.json`);
+  rmSync(json, { force: true });
+  const args = [
+    ...TSX,
+    join(import.meta.dirname, 'peers', 'run.ts'),
+    '--peers', o.peerList, '--batch', String(batch), '--size', String(o.size), '--runs', String(o.peerRuns), '--json', json,
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (c: Buffer) => log(c.toString().trimEnd()));
+    child.stderr.on('data', (c: Buffer) => {
+      const t = c.toString().trimEnd();
+      if (!/artificially reduced/.test(t)) log(t);
+    });
+    child.on('close', (code) => {
+      const report = existsSync(json) ? JSON.parse(readFileSync(json, 'utf8')) : { batch, error: `peers exited with ${code}` };
+      rmSync(json, { force: true });
+      resolve(report);
+    });
+  });
+}
+
+export async function runSuite(o: SuiteOptions, json: string | undefined, log: (s: string) => void = console.log): Promise<SuiteReport> {
+  const report: SuiteReport = {
+    command: o.command,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: { model: cpus()[0]?.model, cores: availableParallelism() },
+    loadavg: { start: loadavg() },
+    versions: {
+      webgpu: pkgVersion('webgpu'),
+      'onnxruntime-web': pkgVersion('onnxruntime-web'),
+      'onnxruntime-node': pkgVersion('onnxruntime-node'),
+      '@tensorflow/tfjs-backend-webgpu': pkgVersion('@tensorflow/tfjs-backend-webgpu'),
+    },
+    adapter: '',
+    kernels: [],
+    forward: [],
+    cold: [],
+    peers: [],
+  };
+  const save = () => {
+    if (json) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  };
+  log(`command: ${o.command}`);
+  log(`node ${process.version}; ${report.cpu.model} × ${report.cpu.cores}; load average ${report.loadavg.start.map((l) => l.toFixed(2)).join(' ')}`);
+  for (const precision of o.precisions) {
+    log(`\n== kernels, ${precision} ==`);
+    const shapes = o.kernels ? [...resnet50ConvShapes(o.size), GEMM_1024] : [GEMM_1024];
+    const k = await runKernelBench({ precision, batch: 1, runs: Math.max(3, o.runs), variants: ['implicit', 'im2col'], shapes, check: true, log });
+    report.kernels.push(k);
+    report.adapter = k.adapter;
+    save();
+  }
+  for (const precision of o.precisions) {
+    log(`\n== end to end, ${precision} ==`);
+    for (const batch of o.batches) {
+      const r = await benchForward({ precision, batch, size: o.size, runs: o.runs });
+      report.forward.push(r);
+      log(describeForward(r));
+      save();
+    }
+    if (o.cold) {
+      const c = await benchColdStart({ precision, batch: 1, size: o.size, runs: 3 });
+      report.cold.push(c);
+      log(describeCold(c));
+      save();
+    }
+  }
+  if (o.peers) {
+    for (const batch of o.peerBatches) {
+      log(`\n== peers, batch ${batch} ==`);
+      report.peers.push(await runPeers(batch, o, log));
+      save();
+    }
+  }
+  report.loadavg.end = loadavg();
+  save();
+  if (json) log(`\nwrote ${json}; make the table with: npx tsx bench/write-results.ts ${json}`);
+  return report;
+}

@@ -1,0 +1,207 @@
+// Turns the --json report of `npx resnet50 bench` (bench/suite.ts) into bench/RESULTS.md: the targets
+// of issue 6 with their status, our end-to-end, cold-start and kernel tables, and the peers side by
+// side with ratios. The file is generated; regenerate it rather than editing it:
+//   npx resnet50 bench --peers --kernels --json bench/out/bench.json && npx tsx bench/write-results.ts bench/out/bench.json
+//   npx tsx bench/write-results.ts REPORT.json [--out bench/RESULTS.md]
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ColdStartResult, ForwardResult } from './e2e.ts';
+import type { KernelBenchReport } from './kernels.ts';
+import type { SuiteReport } from './suite.ts';
+
+interface PeerRow {
+  peer: string;
+  name?: string;
+  version?: string;
+  createMs?: number;
+  firstRunMs?: number;
+  coldMs?: number;
+  warm?: { runs: number; medianMs: number; minMs: number; maxMs: number };
+  check?: { maxRel: number };
+  error?: string;
+  loadavgAtStart?: number;
+}
+interface PeerReport {
+  batch: number;
+  height?: number;
+  width?: number;
+  peers?: PeerRow[];
+  error?: string;
+}
+
+const s = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? '—' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const x = (r: number) => `${r.toFixed(2)}×`;
+
+function row(cells: (string | number)[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+interface Target {
+  name: string;
+  value: string;
+  goal: string;
+  met: boolean | null;
+}
+
+/** Issue 6's targets from a report; null where the report lacks what a target needs. */
+export function targets(r: SuiteReport): Target[] {
+  const out: Target[] = [];
+  const peers = r.peers as PeerReport[];
+  const peerWarm = (batch: number, id: string) => peers.find((p) => p.batch === batch)?.peers?.find((q) => q.peer === id && !q.error)?.warm?.medianMs;
+  const ours = (batch: number, precision = 'f32') => r.forward.find((f) => f.batch === batch && f.precision === precision);
+  const fasterPeer = (batch: number) => {
+    const t = [peerWarm(batch, 'tfjs'), peerWarm(batch, 'ort-web')].filter((v): v is number => v !== undefined);
+    return t.length ? Math.min(...t) : undefined;
+  };
+  for (const [batch, goal, kind] of [[1, 3, 'latency'], [8, 3, 'throughput']] as const) {
+    const peer = fasterPeer(batch);
+    const o = ours(batch);
+    if (peer === undefined || !o) {
+      out.push({ name: `batch-${batch} ${kind} vs the faster of TF.js / ORT-web WebGPU`, value: 'not measured (run with --peers)', goal: `≥ ${goal}× faster`, met: null });
+      continue;
+    }
+    const best = Math.min(o.medianMs, ours(batch, 'f16')?.medianMs ?? Infinity);
+    const ratio = peer / o.medianMs;
+    out.push({
+      name: `batch-${batch} ${kind} vs the faster of TF.js / ORT-web WebGPU`,
+      value: `ours f32 ${s(o.medianMs)}${best < o.medianMs ? ` (f16 ${s(best)})` : ''} vs ${s(peer)}: ${x(ratio)} faster (f32)`,
+      goal: `≥ ${goal}× faster`,
+      met: ratio >= goal,
+    });
+  }
+  for (const k of r.kernels) {
+    const gemm = k.results.find((q) => q.shape.startsWith('GEMM') && q.variant === 'implicit');
+    const fw = r.forward.filter((f) => f.precision === k.precision);
+    if (!gemm || !fw.length) continue;
+    const best = fw.reduce((a, b) => (b.gflops > a.gflops ? b : a));
+    const frac = best.gflops / gemm.gflops;
+    out.push({
+      name: `end-to-end FLOP rate vs our 1024³ GEMM (${k.precision})`,
+      value: `${best.gflops.toFixed(1)} GFLOP/s (batch ${best.batch}) vs ${gemm.gflops.toFixed(1)}: ${(100 * frac).toFixed(0)}%`,
+      goal: '≥ 60%',
+      met: frac >= 0.6,
+    });
+  }
+  for (const c of r.cold) {
+    const w = ours(c.batch, c.precision);
+    if (!w) continue;
+    const ratio = c.warmCache.coldMs / w.medianMs;
+    out.push({
+      name: `cold start (new process → first result), batch ${c.batch} ${c.precision}`,
+      value: `${s(c.warmCache.coldMs)} with the shader cache warm = ${x(ratio)} warm latency (${s(w.medianMs)}); cache cold ${s(c.coldCache.coldMs)}`,
+      goal: '≤ 2× warm latency (cache warm)',
+      met: ratio <= 2,
+    });
+  }
+  for (const f of r.forward.filter((q) => q.batch === 1)) {
+    const limit = f.gpuBytes.weights + 2 * f.largestActivationBytes;
+    out.push({
+      name: `GPU memory at batch 1 (${f.precision})`,
+      value: `${mib(f.gpuBytes.total)} = weights ${mib(f.gpuBytes.weights)} + activations ${mib(f.gpuBytes.activations)}; largest activation ${mib(f.largestActivationBytes)}`,
+      goal: `≤ weights + 2 × largest = ${mib(limit)}`,
+      met: f.gpuBytes.total <= limit,
+    });
+  }
+  return out;
+}
+
+export function renderResults(r: SuiteReport): string {
+  const L: string[] = [];
+  const load = (l: number[] | undefined) => (l ? l.map((v) => v.toFixed(2)).join(' ') : '?');
+  L.push('# Benchmark results', '');
+  L.push('<!-- GENERATED by bench/write-results.ts from the JSON report of `npx resnet50 bench`; do not edit by hand. -->', '');
+  L.push(`- date: ${r.date}`);
+  L.push(`- command: \`${r.command}\`, then \`npx tsx bench/write-results.ts <report.json>\``);
+  L.push(`- adapter: ${r.adapter}`);
+  L.push(`- machine: ${r.cpu.model ?? '?'} × ${r.cpu.cores}; Node ${r.node}`);
+  L.push(`- versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  L.push(`- load average (1, 5, 15 min) at start: ${load(r.loadavg.start)}; at end: ${load(r.loadavg.end)}` +
+    (Math.max(...r.loadavg.start) > 0.5 * r.cpu.cores ? ' — **the machine was busy: timings are noisy**' : ''));
+  L.push('- model: ResNet-50, weights `randomStateDict(RESNET50, 1)`, input `randomInput([N, 3, 224, 224], 2)`; times include the input upload and the read-back', '');
+
+  L.push('## Targets (issue 6)', '');
+  L.push(row(['target', 'measured', 'goal', 'status']), row(['---', '---', '---', '---']));
+  for (const t of targets(r)) L.push(row([t.name, t.value, t.goal, t.met === null ? '—' : t.met ? 'met' : '**not met**']));
+  L.push('');
+
+  if (r.forward.length) {
+    L.push('## Ours, end to end (warm)', '');
+    L.push(row(['precision', 'batch', 'median', 'min', 'max', 'spread', 'img/s', 'GFLOP/s', 'first run', 'GPU memory (weights + activations)', 'kernels']));
+    L.push(row(Array(11).fill('---')));
+    for (const f of r.forward as ForwardResult[]) {
+      L.push(row([f.precision, f.batch, s(f.medianMs), s(f.minMs), s(f.maxMs), `${(100 * f.spread).toFixed(0)}%`, f.imagesPerS.toFixed(2),
+        f.gflops.toFixed(1), s(f.firstRunMs), `${mib(f.gpuBytes.total)} (${mib(f.gpuBytes.weights)} + ${mib(f.gpuBytes.activations)})`, f.kernelConfig]));
+    }
+    L.push('');
+  }
+  if (r.cold.length) {
+    L.push('## Cold start (new process: read weights, create the engine, first result)', '');
+    L.push(row(['precision', 'batch', 'shader cache', 'weights → result', 'read weights', 'engine', 'first run', 'since process start']));
+    L.push(row(Array(8).fill('---')));
+    for (const c of r.cold as ColdStartResult[]) {
+      for (const [what, v] of [['warm (median of ' + c.warmCacheRuns.length + ')', c.warmCache], ['cold (empty MESA_SHADER_CACHE_DIR)', c.coldCache]] as const) {
+        L.push(row([c.precision, c.batch, what, s(v.coldMs), s(v.loadWeightsMs), s(v.createEngineMs), s(v.firstRunMs), s(v.sinceProcessStartMs)]));
+      }
+    }
+    L.push('');
+  }
+  const peers = r.peers as PeerReport[];
+  if (peers.length) {
+    L.push('## Peers side by side (bench/peers, each in its own process, same adapter and weights)', '');
+    for (const p of peers) {
+      L.push(`### batch ${p.batch}`, '');
+      if (!p.peers) {
+        L.push(`error: ${p.error ?? 'no result'}`, '');
+        continue;
+      }
+      const ours = p.peers.find((q) => q.peer === 'ours')?.warm?.medianMs ?? (r.forward as ForwardResult[]).find((f) => f.batch === p.batch && f.precision === 'f32')?.medianMs;
+      L.push(row(['peer', 'version', 'create', 'first run', 'warm median', 'min', 'max', 'ms/image', 'max-rel vs CPU ref', 'time / ours', 'load at start']));
+      L.push(row(Array(11).fill('---')));
+      for (const q of p.peers) {
+        const w = q.warm;
+        L.push(row([q.name ?? q.peer, q.version ?? '?', s(q.createMs), s(q.firstRunMs), s(w?.medianMs), s(w?.minMs), s(w?.maxMs),
+          w ? (w.medianMs / p.batch).toFixed(0) : '—', q.check ? q.check.maxRel.toExponential(1) : q.error ? `error: ${q.error.split('\n')[0].slice(0, 80)}` : '—',
+          w && ours ? x(w.medianMs / ours) : '—', q.loadavgAtStart?.toFixed(2) ?? '?']));
+      }
+      L.push('');
+    }
+    const maxPeerBatch = Math.max(...peers.map((p) => p.batch));
+    if (!(r.forward as ForwardResult[]).every((f) => f.batch <= maxPeerBatch)) {
+      L.push(`Peers run up to batch ${maxPeerBatch} only: TF.js and ORT-web take seconds per image here, so batch 32 would take many minutes per run.`, '');
+    }
+  }
+  for (const k of r.kernels as KernelBenchReport[]) {
+    L.push(`## Kernels (${k.precision}, batch ${k.results[0]?.batch ?? 1}; validated against the CPU reference, then timed)`, '');
+    L.push(`FMA peak measured on this adapter: ${k.peak.gflops.toFixed(1)} GFLOP/s (${k.peak.timer}). GB/s counts the minimal traffic (input, weights, output; plus the column matrix written and read on the im2col path).`, '');
+    L.push(row(['shape', 'path', 'GPU ms', 'GFLOP/s', 'GB/s', '% of peak', 'max-rel', 'dispatches']));
+    L.push(row(Array(8).fill('---')));
+    for (const q of k.results) {
+      L.push(row([q.shape, q.variant, q.ms.toFixed(2), q.gflops.toFixed(1), q.gbps.toFixed(2), q.peakFraction === null ? '—' : `${(100 * q.peakFraction).toFixed(0)}%`,
+        q.check ? q.check.maxRel.toExponential(1) : '—', Object.entries(q.kernels).map(([n, t]) => `${n} ${t.toFixed(2)}`).join(', ')]));
+    }
+    const variants = [...new Set(k.results.map((q) => q.variant))];
+    const convs = k.results.filter((q) => !q.shape.startsWith('GEMM'));
+    if (convs.length) {
+      L.push('');
+      for (const v of variants) {
+        const rs = convs.filter((q) => q.variant === v);
+        const ms = rs.reduce((a, q) => a + q.ms * q.count, 0);
+        const gf = rs.reduce((a, q) => a + q.gflop * q.count, 0);
+        L.push(`- ${v}: all 53 convs of one forward ${ms.toFixed(0)} ms GPU time, ${(gf / (ms / 1000)).toFixed(1)} GFLOP/s`);
+      }
+    }
+    L.push('');
+  }
+  return `${L.join('\n')}\n`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' } } });
+  if (!positionals[0]) throw new Error('usage: npx tsx bench/write-results.ts REPORT.json [--out bench/RESULTS.md]');
+  const report = JSON.parse(readFileSync(positionals[0], 'utf8')) as SuiteReport;
+  const out = values.out ?? join(import.meta.dirname, 'RESULTS.md');
+  writeFileSync(out, renderResults(report));
+  console.log(`wrote ${out}`);
+}

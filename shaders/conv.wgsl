@@ -1,0 +1,124 @@
+// conv.wgsl: implicit-GEMM convolution, the portable counterpart of conv_sg.wgsl:
+// Y = act(conv(X, W) + bias [+ R]) as the GEMM of gemm.wgsl with im2col folded into the A loads (no
+// column matrix, no scratch buffer, one dispatch). The explicit path (im2col.wgsl + gemm.wgsl) is the
+// readable reference and stays selectable.
+//
+// Buffers (S4 holds 4 stored values):
+//   X    [N, H, W, C]          as S4 [N·H·W, C4], C = 4·C4 (channels zero-padded)
+//   B    [K, Nout] as S4 panels weights exactly as for gemm.wgsl (k = (ky·KW + kx)·4·C4 + ci), in
+//                              column panels of PW = WG_Y·TN4 vec4s: [N4p / PW, K, PW]
+//   bias [Nout] as vec4<f32>   folded BatchNorm shift
+//   R    [M, Nout] as S4       residual, read when flags bit 1 is set (else a dummy binding)
+//   Y    [M, Nout] as S4       output, NHWC: M = N·OH·OW output pixels
+//   flags: bit 0 = ReLU, bit 1 = add R, bit 2 = add the residual already in C (in place: the executor
+//          writes the output over a residual that dies here; each element is read, then written, by
+//          the same invocation; R is then a dummy binding).
+//
+// Tiling as gemm.wgsl: register tiles of TM pixels × 4·TN4 channels per invocation, WG_X × WG_Y
+// invocations (x along M, y along N), no workgroup memory. The K loop is split into (tap, c4): per tap
+// each invocation computes its TM source pixel offsets and padding masks once, then streams C4 vec4s
+// per row; taps in the zero padding read pixel 0 and select zero. Rows past M are clamped on load and
+// skipped on store; control flow stays uniform through the main loop. Workgroups numbered linearly.
+//
+// The generated preamble defines S4, load4 / store4 and TM, TN4, WG_X, WG_Y (u32 constants).
+
+struct Params {
+  M: u32,
+  K4: u32,
+  N4: u32,
+  flags: u32,
+  tilesN: u32,
+  tilesM: u32,
+  H: u32,
+  W: u32,
+  C4: u32,
+  OH: u32,
+  OW: u32,
+  KW: u32,
+  stride: u32,
+  pad: u32,
+  pad0: u32,
+  pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> X: array<S4>;
+@group(0) @binding(2) var<storage, read> B: array<S4>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> R: array<S4>;
+@group(0) @binding(5) var<storage, read_write> C: array<S4>;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+  let g = wid.x + wid.y * nwg.x;
+  let tn = g % p.tilesN;
+  let tm = g / p.tilesN;
+  if (tm >= p.tilesM) { return; }
+  let row0 = (tm * WG_X + lid.x) * TM;
+  let col0 = (tn * WG_Y + lid.y) * TN4;
+  let N4 = p.N4;
+  let C4 = p.C4;
+
+  var iy0: array<i32, TM>;
+  var ix0: array<i32, TM>;
+  var img: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) {
+    let m = min(row0 + i, p.M - 1u);
+    let ox = m % p.OW;
+    let t = m / p.OW;
+    let oy = t % p.OH;
+    img[i] = (t / p.OH) * p.H;
+    iy0[i] = i32(oy * p.stride) - i32(p.pad);
+    ix0[i] = i32(ox * p.stride) - i32(p.pad);
+  }
+  const PW = WG_Y * TN4;
+  let bBase = tn * p.K4 * 4u * PW + lid.y * TN4;
+
+  var acc: array<array<vec4<f32>, TN4>, TM>;
+  var k4 = 0u;
+  for (var ky = 0u; ky < p.KW; ky++) {
+    for (var kx = 0u; kx < p.KW; kx++) {
+      var src: array<u32, TM>;
+      var ok: array<bool, TM>;
+      for (var i = 0u; i < TM; i++) {
+        let iy = iy0[i] + i32(ky);
+        let ix = ix0[i] + i32(kx);
+        ok[i] = iy >= 0 && iy < i32(p.H) && ix >= 0 && ix < i32(p.W);
+        src[i] = select(0u, ((img[i] + u32(iy)) * p.W + u32(ix)) * C4, ok[i]);
+      }
+      for (var c4 = 0u; c4 < C4; c4++) {
+        var b: array<array<vec4<f32>, TN4>, 4>;
+        let kb = bBase + k4 * 4u * PW;
+        for (var kk = 0u; kk < 4u; kk++) {
+          for (var j = 0u; j < TN4; j++) { b[kk][j] = load4(B[kb + kk * PW + j]); }
+        }
+        for (var i = 0u; i < TM; i++) {
+          let a = select(vec4<f32>(0.0), load4(X[src[i] + c4]), ok[i]);
+          for (var j = 0u; j < TN4; j++) {
+            acc[i][j] = fma(vec4<f32>(a.x), b[0][j], fma(vec4<f32>(a.y), b[1][j],
+                        fma(vec4<f32>(a.z), b[2][j], fma(vec4<f32>(a.w), b[3][j], acc[i][j]))));
+          }
+        }
+        k4++;
+      }
+    }
+  }
+
+  let relu = (p.flags & 1u) != 0u;
+  let residual = (p.flags & 2u) != 0u;
+  let inPlace = (p.flags & 4u) != 0u;
+  for (var i = 0u; i < TM; i++) {
+    let r = row0 + i;
+    if (r >= p.M) { break; }
+    for (var j = 0u; j < TN4; j++) {
+      let c = col0 + j;
+      if (c < N4) {
+        var v = acc[i][j] + bias[c];
+        if (inPlace) { v += load4(C[r * N4 + c]); } else if (residual) { v += load4(R[r * N4 + c]); }
+        if (relu) { v = max(v, vec4<f32>(0.0)); }
+        C[r * N4 + c] = store4(v);
+      }
+    }
+  }
+}
