@@ -45,7 +45,7 @@ export interface Sym {
   slot: number;
 }
 
-type Res = { kind: 'slot'; slot: number } | { kind: 'fixed'; buffer: GPUBuffer } | { kind: 'input' };
+type Res = { kind: 'slot'; slot: number } | { kind: 'fixed'; buffer: GPUBuffer };
 interface Bind {
   readonly res: Res;
   readonly offset: number;
@@ -129,7 +129,8 @@ export class Recorder implements Backend<Sym> {
   private pendingInPlace: { y: Sym; r: Sym; idx: number[]; bytes: number; what: string; exclude: number[] } | null = null;
   /** Write residual convs in place when their residual dies right after (default on). */
   inPlaceResidual = true;
-  inputBytes = 0;
+  /** The slot the NCHW input is written to; free again once it is converted to NHWC. */
+  inputSlot = -1;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -257,16 +258,18 @@ export class Recorder implements Backend<Sym> {
     this.settle();
     if (x.shape.length !== 4) throw new GpuError(`input must be NCHW, got [${x.shape.join(', ')}]`);
     const [n, c, h, w] = x.shape;
-    const y = this.value(n, h, w, c, 'input');
-    this.inputBytes = x.data.length * 4;
     const inImage = c * h * w * 4;
+    // The NCHW f32 input lives in an ordinary slot, so its memory is reused once converted.
+    this.inputSlot = this.alloc(n * inImage, 'input (NCHW)');
+    const y = this.value(n, h, w, c, 'input');
     const outImage = this.imageBytes(h, w, y.c4);
     for (const [s, k] of this.chunks(n, [inImage, outImage], 'input')) {
       this.emit('input: nchw_to_nhwc', 'nchw_to_nhwc', this.wg, toNhwcParams(this.ctx.config.wg1d, k, c, h * w, y.c4), [
-        { res: { kind: 'input' }, offset: s * inImage, size: k * inImage },
+        this.slotBind(this.inputSlot, s * inImage, k * inImage),
         this.slotBind(y.slot, s * outImage, k * outImage),
       ]);
     }
+    this.freeSlots.push(this.inputSlot);
     return y;
   }
 
@@ -411,7 +414,7 @@ class Plan {
   private constructor(
     readonly ctx: GpuContext,
     readonly slots: GPUBuffer[],
-    readonly inputBuffer: GPUBuffer,
+    readonly inputSlot: number,
     readonly uniforms: GPUBuffer,
     readonly readback: GPUBuffer,
     readonly steps: { label: string; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; x: number; y: number }[],
@@ -419,7 +422,7 @@ class Plan {
   ) {}
 
   get bytes(): number {
-    return this.slots.reduce((a, b) => a + b.size, 0) + this.inputBuffer.size + this.uniforms.size + this.readback.size;
+    return this.slots.reduce((a, b) => a + b.size, 0) + this.uniforms.size + this.readback.size;
   }
 
   static async build(ctx: GpuContext, rec: Recorder, outputs: ReadonlyMap<string, Sym>, what: string): Promise<Plan> {
@@ -440,12 +443,11 @@ class Plan {
     try {
       return await ctx.scoped(`${what}: building the plan`, async () => {
         const slots = rec.slotSizes.map((size, i) => {
-          const b = d.createBuffer({ label: `${what} slot ${i}`, size: Math.max(16, Math.ceil(size / 4) * 4), usage: USAGE_STORAGE | USAGE_COPY_SRC });
+          const usage = USAGE_STORAGE | USAGE_COPY_SRC | (i === rec.inputSlot ? USAGE_COPY_DST : 0);
+          const b = d.createBuffer({ label: `${what} slot ${i}`, size: Math.max(16, Math.ceil(size / 4) * 4), usage });
           created.push(b);
           return b;
         });
-        const inputBuffer = d.createBuffer({ label: `${what} input`, size: Math.max(16, rec.inputBytes), usage: USAGE_STORAGE | USAGE_COPY_DST });
-        created.push(inputBuffer);
         const ualign = Math.max(ctx.uniformAlign, 16);
         const uoffsets: number[] = [];
         let usize = 0;
@@ -472,14 +474,14 @@ class Plan {
           const pipeline = pipelines[i];
           const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: uoffsets[i], size: r.words.byteLength } }];
           r.binds.forEach((b, j) => {
-            const buffer = b.res.kind === 'slot' ? slots[b.res.slot] : b.res.kind === 'input' ? inputBuffer : b.res.buffer;
+            const buffer = b.res.kind === 'slot' ? slots[b.res.slot] : b.res.buffer;
             entries.push({ binding: j + 1, resource: { buffer, offset: b.offset, size: b.size } });
           });
           const bindGroup = d.createBindGroup({ label: `${r.label} (${r.kernel})`, layout: pipeline.getBindGroupLayout(0), entries });
           const [x, y] = foldGroups(r.groups, ctx.maxGroupsPerDim);
           return { label: r.label, pipeline, bindGroup, x, y };
         });
-        return new Plan(ctx, slots, inputBuffer, uniforms, readback, steps, reads);
+        return new Plan(ctx, slots, rec.inputSlot, uniforms, readback, steps, reads);
       });
     } catch (e) {
       for (const b of created) b.destroy();
@@ -494,7 +496,7 @@ class Plan {
     const d = ctx.device;
     let query: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
     await ctx.scoped(what, () => {
-      d.queue.writeBuffer(this.inputBuffer, 0, input.buffer, input.byteOffset, input.byteLength);
+      d.queue.writeBuffer(this.slots[this.inputSlot], 0, input.buffer, input.byteOffset, input.byteLength);
       const enc = d.createCommandEncoder({ label: what });
       if (profile) {
         // One pass per dispatch, with timestamps at its start and end.
@@ -562,7 +564,6 @@ class Plan {
 
   destroy(): void {
     for (const b of this.slots) b.destroy();
-    this.inputBuffer.destroy();
     this.uniforms.destroy();
     this.readback.destroy();
   }
