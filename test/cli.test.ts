@@ -6,22 +6,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseNpy, npyToTensor, serializeNpy } from '../src/tensor/npy.ts';
-import { FIXTURES, expectClose, fixture } from './helpers.ts';
+import { cli, FIXTURES, expectClose, fixture } from './helpers.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'resnet50.js');
 const MODEL = join(FIXTURES, 'resnet50_div8');
 const WEIGHTS = join(MODEL, 'weights.safetensors');
 const X2 = join(MODEL, 'input_b2_64x64.npy');
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const readOut = (path: string) => npyToTensor(parseNpy(readFileSync(path), path));
 

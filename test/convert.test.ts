@@ -8,24 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { parseWeights } from '../src/weights/load.ts';
 import { readSafetensors } from '../src/weights/safetensors.ts';
 import { npyToTensor, parseNpy } from '../src/tensor/npy.ts';
-import { FIXTURES, expectClose, fixture } from './helpers.ts';
+import { cli, FIXTURES, expectClose, fixture } from './helpers.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'resnet50.js');
 const MODEL = join(FIXTURES, 'resnet50_div8');
 const PTH = join(FIXTURES, 'pth');
 const MODEL_PTH = join(PTH, 'resnet50_div8.pth');
 const X2 = join(MODEL, 'input_b2_64x64.npy');
 const dir = mkdtempSync(join(tmpdir(), 'resnet50-convert-'));
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 async function convert(input: string, output: string, ...options: string[]): Promise<string> {
   const r = await cli('convert', input, join(dir, output), ...options);

@@ -1,6 +1,8 @@
 // Shared test helpers: reading fixtures and comparing arrays with stated tolerances.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import { npyToTensor, parseNpy } from '../src/tensor/npy.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
@@ -40,4 +42,17 @@ export function expectClose(actual: Tensor, expected: Tensor, relTol: number, wh
   const e = errors(actual.data, expected.data);
   expect(e.maxRel, `${what}: max-abs ${e.maxAbs.toExponential(2)}, max-rel ${e.maxRel.toExponential(2)}`).toBeLessThanOrEqual(relTol);
   return e;
+}
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'resnet50.js');
+
+/** Runs the `resnet50` command in a child process, as a user would; never throws on a non-zero exit. */
+export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
 }

@@ -3,6 +3,7 @@
 // same test accuracy, the same λ sweep on the same seeded split; plus L-BFGS and gradient checks,
 // the JSON report, the SVG plot and the `probe` command.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { seededRandom } from '../src/nn/random.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,7 +15,6 @@ import {
   fullDesign,
   lbfgs,
   logisticObjective,
-  mulberry32,
   runLinearProbe,
   stratifiedSplit,
   sweepPlotSvg,
@@ -127,7 +127,7 @@ describe('L-BFGS', () => {
 
 describe('logistic objective', () => {
   it('has the gradient of its finite differences', () => {
-    const rand = mulberry32(3);
+    const rand = seededRandom(3);
     const n = 23, D = 5, K = 4;
     const data = Float32Array.from({ length: n * D }, () => 2 * rand() - 1);
     const y = Int32Array.from({ length: n }, (_, i) => (i * 7) % K);

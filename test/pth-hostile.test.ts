@@ -2,6 +2,7 @@
 // truncated, corrupt or inconsistent. Each must end in one clear error naming the file, never in a
 // crash, a hang or a run command; a seeded fuzz test mutates valid files a few hundred times.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { seededRandom } from '../src/nn/random.ts';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWeights } from '../src/weights/load.ts';
@@ -195,16 +196,6 @@ describe('broken checkpoints', () => {
 describe('fuzz: mutated checkpoints give a clean error or the right tensors', () => {
   const ITEMSIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
-  /** mulberry32: a small seeded generator, so failures reproduce. */
-  function random(seed: number) {
-    return () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   function mutate(file: Uint8Array, next: () => number): Uint8Array {
     const at = Math.floor(next() * file.length);
     const copy = file.slice();
@@ -236,7 +227,7 @@ describe('fuzz: mutated checkpoints give a clean error or the right tensors', ()
     const file = fixtureBytes(name);
     const original = readAll(file, 'fuzz');
     const legacy = name.includes('legacy');
-    const next = random(seed);
+    const next = seededRandom(seed);
     const started = performance.now();
     const outcomes = { errors: 0, same: 0, other: 0 };
     for (let i = 0; i < 60; i++) {

@@ -17,5 +17,5 @@ export {
 export { evaluate, type Evaluation } from './metrics.ts';
 export { sweepPlotSvg, type PlotOptions, type PlotPoint } from './plot.ts';
 export { runLinearProbe, type LabeledFeatures, type ProbeOptions, type ProbeReport, type ProbeResult } from './probe.ts';
-export { applyEncoding, encodeLabels, mulberry32, stratifiedSplit, type LabelEncoding, type Split } from './split.ts';
+export { applyEncoding, encodeLabels, stratifiedSplit, type LabelEncoding, type Split } from './split.ts';
 export { betterPoint, sweepLambda, type SweepOptions, type SweepPoint, type SweepResult } from './sweep.ts';

@@ -1,16 +1,5 @@
 // Seeded, stratified train/validation split and label encoding.
-
-/** mulberry32: uniform floats in [0, 1) from a 32-bit seed (scripts/make_probe_fixtures.py has a twin). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as mulberry32 } from '../nn/random.ts';
 
 export interface Split {
   /** positions (ascending) of the training part */

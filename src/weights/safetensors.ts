@@ -8,7 +8,8 @@
 //              counted from the section's first byte; the tensors cover it exactly, without holes
 // Host byte order is assumed little-endian (as it is on every platform Node, Deno and browsers run on).
 import type { TensorArchive, TensorEntry } from './archive.ts';
-import { bf16BitsToF32, f16BitsToF32, numel, shapeString } from '../tensor/tensor.ts';
+import { numel, shapeString } from '../tensor/tensor.ts';
+import { decodeToFloat32 } from './decode.ts';
 
 const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
@@ -165,32 +166,6 @@ function checkLayout(ranges: ByteRange[], dataLength: number, invalid: (why: str
     const last = previous === undefined ? 'the header' : `the last tensor '${previous.name}'`;
     throw invalid(`${dataLength - end} trailing bytes after ${last}`);
   }
-}
-
-function decodeToFloat32(raw: Uint8Array, dtype: string, label: string): Float32Array {
-  switch (dtype) {
-    case 'F32': {
-      const bytes = alignedTo(raw, 4);
-      return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
-    }
-    case 'F16':
-    case 'BF16': {
-      const bytes = alignedTo(raw, 2);
-      const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
-      return dtype === 'F16' ? f16BitsToF32(bits) : bf16BitsToF32(bits);
-    }
-    case 'F64': {
-      const bytes = alignedTo(raw, 8);
-      return new Float32Array(new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8));
-    }
-    default:
-      throw new Error(`${label}: ${dtype} values cannot be read as f32 (only F32, F16, BF16 and F64 can)`);
-  }
-}
-
-/** The bytes themselves when their address is a multiple of `alignment`, else a copy (typed arrays need alignment). */
-function alignedTo(raw: Uint8Array, alignment: number): Uint8Array {
-  return raw.byteOffset % alignment === 0 ? raw : new Uint8Array(raw); // a copy (Buffer.slice would not copy)
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -4,7 +4,8 @@
 // copy; big-endian files (byteorder 'big') are byte-swapped into a copy. Values are decoded to f32
 // only when asked for, and nothing is kept: each call reads the file's bytes again.
 import type { TensorEntry } from '../archive.ts';
-import { bf16BitsToF32, f16BitsToF32, numel } from '../../tensor/tensor.ts';
+import { numel } from '../../tensor/tensor.ts';
+import { decodeToFloat32 } from '../decode.ts';
 import type { TensorRef } from './torch-pickle.ts';
 
 /** A TensorEntry that also gives its raw values (`convert` copies integer tensors as they are). */
@@ -56,28 +57,3 @@ function byteSwapped(raw: Uint8Array, itemsize: number): Uint8Array {
   return out;
 }
 
-function decodeToFloat32(raw: Uint8Array, dtype: string, label: string): Float32Array {
-  switch (dtype) {
-    case 'F32': {
-      const bytes = alignedTo(raw, 4);
-      return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
-    }
-    case 'F16':
-    case 'BF16': {
-      const bytes = alignedTo(raw, 2);
-      const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
-      return dtype === 'F16' ? f16BitsToF32(bits) : bf16BitsToF32(bits);
-    }
-    case 'F64': {
-      const bytes = alignedTo(raw, 8);
-      return new Float32Array(new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8));
-    }
-    default:
-      throw new Error(`${label}: ${dtype} values cannot be read as f32 (only F32, F16, BF16 and F64 can)`);
-  }
-}
-
-/** The bytes themselves when their address is a multiple of `alignment`, else a copy (typed arrays need alignment). */
-function alignedTo(raw: Uint8Array, alignment: number): Uint8Array {
-  return raw.byteOffset % alignment === 0 ? raw : new Uint8Array(raw); // (a Node Buffer's slice() would not copy)
-}
