@@ -184,21 +184,21 @@ export interface PackedGemmWeights {
 }
 
 /**
- * Packs a GEMM weight matrix given as w(k, n) (k < kReal, n < nReal) into B panels of `panel` vec4
- * columns: B[p][k][c] = w(k, 4·panel·p + c), zero where k or n is padding. K = 4·k4.
+ * Packs a GEMM weight matrix into B panels of `panel` vec4 columns: B[p][k][c] = W[n][src(k)] with
+ * n = 4·panel·p + c, where W is row-major with `rowLength` values per output n and `sourceOf[k]` is
+ * the source column of B's row k (−1 for a zero padding row). K = 4·k4; columns past nReal are zero.
  */
-function packPanels(k4: number, nReal: number, panel: number, w: (k: number, n: number) => number, kOf: (k: number) => number): Float32Array {
-  const n4 = Math.ceil(nReal / 4);
-  const panels = Math.ceil(n4 / panel);
+function packPanels(k4: number, nReal: number, panel: number, w: Float32Array, rowLength: number, sourceOf: Int32Array): Float32Array {
   const pw = 4 * panel;
   const kk = 4 * k4;
-  const b = new Float32Array(panels * kk * pw);
-  for (let k = 0; k < kk; k++) {
-    const src = kOf(k);
-    if (src < 0) continue;
-    for (let n = 0; n < nReal; n++) {
-      const p = Math.floor(n / pw);
-      b[(p * kk + k) * pw + (n - p * pw)] = w(src, n);
+  const b = new Float32Array(Math.ceil(Math.ceil(nReal / 4) / panel) * kk * pw);
+  for (let n = 0; n < nReal; n++) {
+    const p = Math.floor(n / pw);
+    const out = p * kk * pw + (n - p * pw);
+    const row = n * rowLength;
+    for (let k = 0; k < kk; k++) {
+      const src = sourceOf[k];
+      if (src >= 0) b[out + k * pw] = w[row + src];
     }
   }
   return b;
@@ -213,13 +213,13 @@ export function packConv(conv: FoldedConv, panel: number): PackedGemmWeights {
   const c4 = Math.ceil(cin / 4);
   const cp = 4 * c4;
   const k4 = k * k * c4;
-  const w = conv.weight;
-  // Row k of B ↔ (tap, ci); source index into OIHW is ((o·cin + ci)·k·k + tap).
-  const b = packPanels(k4, cout, panel, (src, o) => w[o * cin * k * k + src], (row) => {
+  // Row k of B ↔ (tap, ci); its source within an output channel's OIHW row is ci·k·k + tap.
+  const sourceOf = Int32Array.from({ length: 4 * k4 }, (_, row) => {
     const tap = Math.floor(row / cp);
     const ci = row - tap * cp;
     return ci < cin ? ci * k * k + tap : -1;
   });
+  const b = packPanels(k4, cout, panel, conv.weight, cin * k * k, sourceOf);
   const bias = new Float32Array(4 * Math.ceil(cout / 4));
   bias.set(conv.bias);
   return { b, bias, k4, n4: Math.ceil(cout / 4) };
@@ -228,7 +228,8 @@ export function packConv(conv: FoldedConv, panel: number): PackedGemmWeights {
 /** fc weight [out, in] → B [in (padded to 4), out], in panels of `panel` vec4 columns. */
 export function packLinear(fc: Linear, panel: number): PackedGemmWeights {
   const k4 = Math.ceil(fc.inFeatures / 4);
-  const b = packPanels(k4, fc.outFeatures, panel, (i, o) => fc.weight[o * fc.inFeatures + i], (row) => (row < fc.inFeatures ? row : -1));
+  const sourceOf = Int32Array.from({ length: 4 * k4 }, (_, row) => (row < fc.inFeatures ? row : -1));
+  const b = packPanels(k4, fc.outFeatures, panel, fc.weight, fc.inFeatures, sourceOf);
   const bias = new Float32Array(4 * Math.ceil(fc.outFeatures / 4));
   bias.set(fc.bias);
   return { b, bias, k4, n4: Math.ceil(fc.outFeatures / 4) };
