@@ -82,20 +82,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 
-  let relu = (p.flags & 1u) != 0u;
-  let residual = (p.flags & 2u) != 0u;
-  let inPlace = (p.flags & 4u) != 0u;
-  for (var i = 0u; i < TM; i++) {
-    let r = row0 + i;
-    if (r >= p.M) { break; }
-    for (var j = 0u; j < TN4; j++) {
-      let c = col0 + j;
-      if (c < N4) {
-        var v = acc[i][j] + bias[c];
-        if (inPlace) { v += load4(C[r * N4 + c]); } else if (residual) { v += load4(R[r * N4 + c]); }
-        if (relu) { v = max(v, vec4<f32>(0.0)); }
-        C[r * N4 + c] = store4(v);
-      }
-    }
-  }
+  write_tile(&acc, row0, col0);
 }

@@ -93,8 +93,10 @@ export function kernelSource(
   defs: Readonly<Record<string, number>>,
   enableSubgroups = true,
 ): string {
-  const body = SHADERS[name];
-  if (body === undefined) throw new Error(`unknown WGSL kernel '${name}' (shaders.gen.ts is stale?)`);
+  const kernel = SHADERS[name];
+  if (kernel === undefined) throw new Error(`unknown WGSL kernel '${name}' (shaders.gen.ts is stale?)`);
+  // The GEMM-shaped kernels share their write-out (bias, residual, ReLU): gemm_epilogue.wgsl.
+  const body = /\bwrite_tile\(/.test(kernel) ? `${kernel}\n${SHADERS.gemm_epilogue}` : kernel;
   const lines: string[] = [];
   // Dawn requires `enable subgroups;`; wgpu (Deno) rejects it but accepts the builtins without it.
   if (enableSubgroups && /\bsubgroupBroadcast\b/.test(body)) lines.push('enable subgroups;');
