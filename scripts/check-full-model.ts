@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { errorStats } from '../src/tensor/compare.ts';
 import { parseNpy, npyToTensor } from '../src/tensor/npy.ts';
 
 const { values } = parseArgs({
@@ -26,18 +27,6 @@ mkdirSync(dir, { recursive: true });
 const tol = values.precision === 'f16' ? 1e-2 : 1e-4;
 
 const read = (path: string) => npyToTensor(parseNpy(readFileSync(path), path)).data;
-
-function compare(actual: Float32Array, expected: Float32Array): { maxAbs: number; maxRel: number } {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
-  let maxAbs = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    maxAbs = Number.isNaN(d) ? Infinity : Math.max(maxAbs, d);
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return { maxAbs, maxRel: maxAbs / scale };
-}
 
 console.log(`PyTorch reference → ${dir}`);
 if (!existsSync(join(dir, 'resnet50.safetensors'))) {
@@ -58,7 +47,7 @@ for (const { weights, input, ref } of runs) {
       '--weights', join(dir, weights), '--device', values.device!, '--precision', values.precision!, '--out', out,
     ], { stdio: ['ignore', 'ignore', 'inherit'] });
     const seconds = (performance.now() - started) / 1000;
-    const e = compare(read(out), read(join(dir, `${ref}.${output}.npy`)));
+    const e = errorStats(read(out), read(join(dir, `${ref}.${output}.npy`)));
     const ok = e.maxRel <= tol;
     if (!ok) failed++;
     console.log(

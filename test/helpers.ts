@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import { npyToTensor, parseNpy } from '../src/tensor/npy.ts';
+import { errorStats, type ErrorStats } from '../src/tensor/compare.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -14,30 +15,17 @@ export function fixture(path: string): Tensor {
   return npyToTensor(parseNpy(readFileSync(full), full), full);
 }
 
-export interface Errors {
-  /** max |a − e| */
-  maxAbs: number;
-  /** max |a − e| / max |e|: error relative to the output's scale */
-  maxRel: number;
-}
-
-export function errors(actual: ArrayLike<number>, expected: ArrayLike<number>): Errors {
+/** errorStats (src/tensor/compare.ts), with the lengths checked as a test assertion. */
+export function errors(actual: ArrayLike<number>, expected: ArrayLike<number>): ErrorStats {
   expect(actual.length).toBe(expected.length);
-  let maxAbs = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= maxAbs)) maxAbs = Number.isNaN(d) ? Infinity : d;
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return { maxAbs, maxRel: maxAbs / (scale || 1) };
+  return errorStats(actual, expected);
 }
 
 /**
  * Assert a tensor matches a reference: same shape, and max |error| ≤ relTol × max |expected|.
  * Returns the errors so a test can print them.
  */
-export function expectClose(actual: Tensor, expected: Tensor, relTol: number, what = 'tensor'): Errors {
+export function expectClose(actual: Tensor, expected: Tensor, relTol: number, what = 'tensor'): ErrorStats {
   expect([...actual.shape], `${what} shape`).toEqual([...expected.shape]);
   const e = errors(actual.data, expected.data);
   expect(e.maxRel, `${what}: max-abs ${e.maxAbs.toExponential(2)}, max-rel ${e.maxRel.toExponential(2)}`).toBeLessThanOrEqual(relTol);

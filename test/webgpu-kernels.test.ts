@@ -13,7 +13,8 @@ import type { FoldedConv } from '../src/nn/model.ts';
 import { randomInput } from '../src/nn/random.ts';
 import { nodeGpu } from '../src/platform/node-gpu.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
-import { errorLog, expectClose, randomConv, randomLinear } from './webgpu-helpers.ts';
+import { errorLog, expectClose } from './webgpu-helpers.ts';
+import { randomFoldedConv as randomConv, randomLinear } from '../src/nn/random.ts';
 
 const TOL: Record<Precision, number> = { f32: 1e-4, f16: 1e-2 };
 

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { errorStats } from '../../src/tensor/compare.ts';
 import { writeSeededWeights } from './write-seeded-weights.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -108,17 +109,11 @@ export function ensureArtifacts(seed: number, want: { onnx: boolean }, log: (s: 
   return { weights, onnx };
 }
 
-/** max |a − b| and that divided by max |expected| (the measure scripts/check-full-model.ts uses). */
+/** errorStats (src/tensor/compare.ts: max-abs, and max-abs / max |expected|), refusing a length mismatch. */
 export function compare(actual: Float32Array, expected: Float32Array): { maxAbs: number; maxRel: number } {
   if (actual.length !== expected.length) throw new Error(`output length ${actual.length}, expected ${expected.length}`);
-  let maxAbs = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    maxAbs = Number.isNaN(d) ? Infinity : Math.max(maxAbs, d);
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return { maxAbs, maxRel: maxAbs / scale };
+  const { maxAbs, maxRel } = errorStats(actual, expected);
+  return { maxAbs, maxRel };
 }
 
 /** Row-wise argmax of a [rows, cols] matrix. */

@@ -2,7 +2,7 @@
 // (no pretrained weights are needed to check that two implementations agree).
 import { memoryArchive, type TensorArchive } from '../weights/archive.ts';
 import { loadResNet } from '../weights/resnet.ts';
-import type { ResNetModel } from './model.ts';
+import type { FoldedConv, Linear, ResNetModel } from './model.ts';
 import { buildGraph, type ConvSpec, type ResNetSpec } from './spec.ts';
 
 /** mulberry32: a small, fast, seedable PRNG giving uniform floats in [0, 1). */
@@ -61,4 +61,32 @@ export function randomResNet(spec: ResNetSpec, seed: number): ResNetModel {
 export function randomInput(shape: readonly number[], seed: number): Float32Array {
   const normal = seededNormal(seed);
   return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, normal);
+}
+
+/** A seeded conv with BatchNorm already folded (for kernel tests): weight ~ N(0, 1/fan_in), bias ~ N(0, 0.1). */
+export function randomFoldedConv(cin: number, cout: number, kernel: number, stride: number, padding: number, seed: number): FoldedConv {
+  const normal = seededNormal(seed);
+  const std = Math.sqrt(1 / (cin * kernel * kernel));
+  return {
+    conv: `random.conv${kernel}x${kernel}s${stride}`,
+    bn: 'random.bn',
+    inChannels: cin,
+    outChannels: cout,
+    kernel,
+    stride,
+    padding,
+    weight: Float32Array.from({ length: cout * cin * kernel * kernel }, () => normal() * std),
+    bias: Float32Array.from({ length: cout }, () => 0.1 * normal()),
+  };
+}
+
+/** A seeded linear layer: weight ~ N(0, 1/in), bias ~ N(0, 0.1). */
+export function randomLinear(inFeatures: number, outFeatures: number, seed: number): Linear {
+  const normal = seededNormal(seed);
+  return {
+    inFeatures,
+    outFeatures,
+    weight: Float32Array.from({ length: inFeatures * outFeatures }, () => normal() / Math.sqrt(inFeatures)),
+    bias: Float32Array.from({ length: outFeatures }, () => 0.1 * normal()),
+  };
 }

@@ -2,6 +2,7 @@
 // (src/kernels/webgpu) never imports this; it takes the GPU object as a parameter, so the same core
 // runs in browsers (navigator.gpu) and Deno.
 import { create, globals } from 'webgpu';
+import { requiringAdapter } from './require-adapter.ts';
 
 let installed = false;
 let cached: GPU | null = null;
@@ -28,20 +29,8 @@ export function nodeGpu(): GPU {
   } catch (e) {
     throw new Error(`cannot start Dawn (npm package 'webgpu'): ${(e as Error).message}. ${NO_ADAPTER}`);
   }
-  const gpu: GPU = {
-    __brand: 'GPU',
-    async requestAdapter(options?: GPURequestAdapterOptions): Promise<GPUAdapter> {
-      const adapter = await raw.requestAdapter(options);
-      if (!adapter) throw new Error(NO_ADAPTER);
-      return adapter;
-    },
-    getPreferredCanvasFormat: () => raw.getPreferredCanvasFormat(),
-    get wgslLanguageFeatures() {
-      return raw.wgslLanguageFeatures;
-    },
-  };
-  cached = gpu;
-  return gpu;
+  cached = requiringAdapter(raw, NO_ADAPTER);
+  return cached;
 }
 
 /** The adapter nodeGpu() gives, or a clear error. */

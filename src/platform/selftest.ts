@@ -12,9 +12,10 @@ import { createWebGpuEngine, WebGpuRuntime, type LimitOverrides, type Precision,
 import type { Backend } from '../nn/backend.ts';
 import type { EngineOutput } from '../nn/engine.ts';
 import { STAGE_NAMES } from '../nn/forward.ts';
-import type { FoldedConv, Linear, ResNetModel } from '../nn/model.ts';
-import { randomInput, randomResNet, seededNormal } from '../nn/random.ts';
+import type { FoldedConv, ResNetModel } from '../nn/model.ts';
+import { randomFoldedConv, randomInput, randomLinear, randomResNet } from '../nn/random.ts';
 import { reducedResNet50, RESNET50 } from '../nn/spec.ts';
+import { errorStats } from '../tensor/compare.ts';
 import { Tensor } from '../tensor/tensor.ts';
 
 export const TOLERANCE: Readonly<Record<Precision, number>> = { f32: 1e-4, f16: 1e-2 };
@@ -67,20 +68,6 @@ export interface SelfTestOptions {
 
 const now = () => performance.now();
 
-export function errorStats(actual: ArrayLike<number>, expected: ArrayLike<number>): { maxAbs: number; maxRel: number; maxExpected: number } {
-  let maxAbs = 0;
-  let maxExpected = 0;
-  if (actual.length !== expected.length) return { maxAbs: NaN, maxRel: NaN, maxExpected: NaN };
-  for (let i = 0; i < expected.length; i++) {
-    const e = expected[i];
-    const a = actual[i];
-    if (Number.isNaN(a) || Number.isNaN(e)) return { maxAbs: NaN, maxRel: NaN, maxExpected: NaN };
-    maxAbs = Math.max(maxAbs, Math.abs(a - e));
-    maxExpected = Math.max(maxExpected, Math.abs(e));
-  }
-  return { maxAbs, maxRel: maxExpected > 0 ? maxAbs / maxExpected : maxAbs, maxExpected };
-}
-
 export function formatResult(r: CaseResult): string {
   if (r.error) return `FAIL ${r.name}: ${r.error}`;
   return `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: max-abs ${r.maxAbs.toExponential(2)}, max-rel ${r.maxRel.toExponential(2)} (tol ${r.tol}) ${r.ms.toFixed(0)} ms`;
@@ -119,32 +106,6 @@ function input(shape: number[], seed: number): Tensor {
   return new Tensor(shape, randomInput(shape, seed));
 }
 
-function randomConv(cin: number, cout: number, kernel: number, stride: number, padding: number, seed: number): FoldedConv {
-  const normal = seededNormal(seed);
-  const std = Math.sqrt(1 / (cin * kernel * kernel));
-  return {
-    conv: `selftest.conv${kernel}x${kernel}s${stride}`,
-    bn: 'selftest.bn',
-    inChannels: cin,
-    outChannels: cout,
-    kernel,
-    stride,
-    padding,
-    weight: Float32Array.from({ length: cout * cin * kernel * kernel }, () => normal() * std),
-    bias: Float32Array.from({ length: cout }, () => 0.1 * normal()),
-  };
-}
-
-function randomLinear(inFeatures: number, outFeatures: number, seed: number): Linear {
-  const normal = seededNormal(seed);
-  return {
-    inFeatures,
-    outFeatures,
-    weight: Float32Array.from({ length: inFeatures * outFeatures }, () => normal() / Math.sqrt(inFeatures)),
-    bias: Float32Array.from({ length: outFeatures }, () => 0.1 * normal()),
-  };
-}
-
 function cpuConv(x: Tensor, c: FoldedConv, relu: boolean, residual?: Tensor): Tensor {
   let y = ops.conv2d(x, c.weight, c.bias, { outChannels: c.outChannels, kernel: c.kernel, stride: c.stride, padding: c.padding });
   if (residual) y = ops.add(y, residual);
@@ -178,8 +139,8 @@ async function kernelCases(gpu: GPU, precision: Precision, variant: { name: stri
         await c.guard(`${tag} ${key}`, async () => {
           const [cin, cout, h, w] = k === 7 ? [3, 19, 23, 17] : [13, 37, 11, 9];
           const x = input([n, cin, h, w], 10 + k + s);
-          const conv = randomConv(cin, cout, k, s, p, 100 + k * 10 + s);
-          const shortcut = randomConv(cin, cout, 1, s, 0, 200 + k * 10 + s);
+          const conv = randomFoldedConv(cin, cout, k, s, p, 100 + k * 10 + s);
+          const shortcut = randomFoldedConv(cin, cout, 1, s, 0, 200 + k * 10 + s);
           const [plain, ms] = await run(`${key} plain`, x, (b, v) => b.conv2d(v, conv, { relu: false }));
           c.compare(`${tag} ${key}`, plain, cpuConv(x, conv, false), tol, ms);
           const [res, ms2] = await run(`${key} residual relu`, x, (b, v) => {

@@ -7,7 +7,8 @@
 //   npm run test:deno      (npx deno test --allow-read=test/fixtures --allow-env=RESNET50_DENO_SKIP_224 test/deno/)
 // RESNET50_DENO_SKIP_224=1 leaves out the 224×224 forward (about 15 s of the ~40 s).
 import { denoGpu, npyToTensor, parseNpy, ResNet50 } from '../../src/deno.ts';
-import { errorStats, formatResult, runSelfTest, type SelfTestReport } from '../../src/platform/selftest.ts';
+import { formatResult, runSelfTest, type SelfTestReport } from '../../src/platform/selftest.ts';
+import { errorStats } from '../../src/tensor/compare.ts';
 
 declare const Deno: {
   readFile(path: string): Promise<Uint8Array>;

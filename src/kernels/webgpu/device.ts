@@ -14,6 +14,21 @@ function adapterName(info: GPUAdapterInfo | undefined): string {
   return parts.join(' / ') || 'unknown adapter';
 }
 
+/** A shader module from WGSL text; compilation errors (with line:column) and validation errors name `key`. */
+export async function compileShaderModule(device: GPUDevice, key: string, code: string): Promise<GPUShaderModule> {
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ label: key, code });
+  const info = await module.getCompilationInfo();
+  const scopeError = await device.popErrorScope();
+  const errors = info.messages.filter((m) => m.type === 'error');
+  if (errors.length) {
+    const where = errors.map((m) => `  ${m.lineNum}:${m.linePos} ${m.message}`).join('\n');
+    throw new GpuError(`kernel ${key}: WGSL compilation failed:\n${where}`);
+  }
+  if (scopeError) throw new GpuError(`kernel ${key}: shader module: ${scopeError.message}`);
+  return module;
+}
+
 /** One line per fact: vendor, architecture, description, features, and the limits the engine cares about. */
 export async function describeAdapter(gpu: GPU): Promise<string> {
   const adapter = await gpu.requestAdapter();
@@ -227,16 +242,7 @@ export class GpuContext {
   /** Compiles WGSL text into a pipeline (entry point main); errors name `key`. */
   async compile(key: string, code: string): Promise<GPUComputePipeline> {
     const d = this.device;
-    d.pushErrorScope('validation');
-    const module = d.createShaderModule({ label: key, code });
-    const info = await module.getCompilationInfo();
-    const scopeError = await d.popErrorScope();
-    const errors = info.messages.filter((m) => m.type === 'error');
-    if (errors.length) {
-      const where = errors.map((m) => `  ${m.lineNum}:${m.linePos} ${m.message}`).join('\n');
-      throw new GpuError(`kernel ${key}: WGSL compilation failed:\n${where}`);
-    }
-    if (scopeError) throw new GpuError(`kernel ${key}: shader module: ${scopeError.message}`);
+    const module = await compileShaderModule(d, key, code);
     return this.scoped(`kernel ${key}: pipeline`, async () => {
       try {
         return await d.createComputePipelineAsync({ label: key, layout: 'auto', compute: { module, entryPoint: 'main' } });

@@ -30,7 +30,7 @@ import { centerCropOffsets, IMAGENET_MEAN, IMAGENET_STD, normalize, PRESETS, typ
 import { cvCoefficients } from '../../image/resize-cv.ts';
 import { pilCoefficients, shorterSideSize } from '../../image/resize-pil.ts';
 import { Tensor } from '../../tensor/tensor.ts';
-import { GpuError } from './device.ts';
+import { compileShaderModule, GpuError } from './device.ts';
 import { foldGroups } from './kernels.ts';
 import { SHADERS } from './shaders.gen.ts';
 
@@ -398,15 +398,7 @@ export class GpuPreprocessor {
 
   private async compile(key: string, code: string): Promise<GPUComputePipeline> {
     const d = this.device;
-    d.pushErrorScope('validation');
-    const module = d.createShaderModule({ label: key, code });
-    const info = await module.getCompilationInfo();
-    const scopeError = await d.popErrorScope();
-    const errors = info.messages.filter((m) => m.type === 'error');
-    if (errors.length) {
-      throw new GpuError(`kernel ${key}: WGSL compilation failed:\n${errors.map((m) => `  ${m.lineNum}:${m.linePos} ${m.message}`).join('\n')}`);
-    }
-    if (scopeError) throw new GpuError(`kernel ${key}: shader module: ${scopeError.message}`);
+    const module = await compileShaderModule(d, key, code);
     const pop = this.scope(`kernel ${key}: pipeline`);
     let pipeline: GPUComputePipeline | null = null;
     let failure: unknown = null;
