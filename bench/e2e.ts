@@ -3,17 +3,15 @@
 //     timed runs (median, min, max, spread = (max − min) / median); each run includes the NCHW upload
 //     and the read-back, as a user sees it; GFLOP/s at 8.18 GFLOP per 224² image; GPU bytes
 //     (weights + activations of that one plan) beside the largest single activation;
-//   - cold start in a new process (bench/cold-start.ts: weights file → first result), with Mesa's
-//     shader cache warm (one discarded start first) and, beside it, cold (MESA_SHADER_CACHE_DIR an
-//     empty temporary folder).
+//   - cold start in a new process (bench/cold-start.ts: weights file → first result), with the driver's
+//     shader cache warm (one discarded start first) and, beside it, cold: an empty temporary folder as
+//     Mesa's cache (MESA_SHADER_CACHE_DIR) and as NVIDIA's (__GL_SHADER_DISK_CACHE_PATH, which its
+//     Vulkan driver uses too).
 //   npx tsx bench/e2e.ts [--batch 1,8,32] [--precision f32,f16] [--runs 5] [--size 224] [--no-cold]
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** Node flags for a child that runs a .ts file (tsx's loader; the CLI registers tsx by API, so execArgv lacks it). */
-const TSX = ['--import', import.meta.resolve('tsx')];
 import { parseArgs } from 'node:util';
 import { createWebGpuEngine, type LimitOverrides, type Precision } from '../src/kernels/webgpu/engine.ts';
 import { bytesPerElement } from '../src/kernels/webgpu/kernels.ts';
@@ -21,6 +19,7 @@ import { randomInput, randomResNet } from '../src/nn/random.ts';
 import { outputSize, RESNET50 } from '../src/nn/spec.ts';
 import { nodeGpu } from '../src/platform/node-gpu.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
+import { benchScriptArgs, ROOT } from './child.ts';
 import { resnet50ConvShapes } from './kernels.ts';
 import { ensureArtifacts, WEIGHTS_SEED } from './peers/common.ts';
 
@@ -124,18 +123,20 @@ export interface ColdStart {
   sinceProcessStartMs: number;
 }
 
-/** One cold start in a new process; cacheDir sets MESA_SHADER_CACHE_DIR. */
+/** One cold start in a new process; cacheDir is the shader cache folder (Mesa's and NVIDIA's). */
 export function coldStartOnce(o: { precision: Precision; batch: number; size: number; cacheDir?: string }): Promise<ColdStart> {
   const weights = ensureArtifacts(WEIGHTS_SEED, { onnx: false }).weights;
   const env = { ...process.env };
-  if (o.cacheDir) env.MESA_SHADER_CACHE_DIR = o.cacheDir;
+  if (o.cacheDir) {
+    env.MESA_SHADER_CACHE_DIR = o.cacheDir;
+    env.__GL_SHADER_DISK_CACHE_PATH = o.cacheDir;
+  }
   const args = [
-    ...TSX,
-    join(import.meta.dirname, 'cold-start.ts'),
+    ...benchScriptArgs('cold-start'),
     '--weights', weights, '--precision', o.precision, '--batch', String(o.batch), '--size', String(o.size),
   ];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { cwd: join(import.meta.dirname, '..'), env, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd: ROOT, env, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
       const line = stdout.split('\n').find((l) => l.startsWith('{'));
       if (err || !line) reject(new Error(`cold start failed: ${err?.message ?? 'no result'}\n${stderr.slice(-2000)}`));
       else resolve(JSON.parse(line) as ColdStart);
@@ -146,10 +147,10 @@ export function coldStartOnce(o: { precision: Precision; batch: number; size: nu
 export interface ColdStartResult {
   precision: Precision;
   batch: number;
-  /** Mesa's shader cache as a rerun finds it (one discarded start before); median of `runs`. */
+  /** The shader cache as a rerun finds it (one discarded start before); median of `runs`. */
   warmCache: ColdStart;
   warmCacheRuns: ColdStart[];
-  /** An empty MESA_SHADER_CACHE_DIR: a first launch on a new machine. */
+  /** An empty shader cache folder (Mesa's and NVIDIA's): a first launch on a new machine. */
   coldCache: ColdStart;
 }
 

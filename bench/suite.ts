@@ -1,8 +1,10 @@
 // The whole bench as one run (what `npx resnet50 bench` runs), on seeded weights with no download:
 //   1. the adapter's FMA peak and the 1024³ GEMM through our GEMM kernel (validated first), and with
 //      --kernels every distinct ResNet-50 conv shape, implicit GEMM vs the explicit im2col path;
-//   2. end-to-end warm latency per batch size and precision (bench/e2e.ts);
-//   3. cold start in a new process, Mesa shader cache warm and cold;
+//      --variants adds tile variants (gemm:TMxTN4xWGXxWGY, sg:TMxTN4) beside them, for tuning;
+//   2. end-to-end warm latency per batch size and precision (bench/e2e.ts), then at f32 per --variants
+//      variant and --variant-batch batch size;
+//   3. cold start in a new process, the shader cache warm and cold, per precision;
 //   4. with --peers, bench/peers/run.ts (ONNX Runtime Node CPU, ours, TF.js WebGPU, ONNX Runtime Web
 //      WebGPU, each in its own process, logits checked against the CPU reference) per --peer-batch.
 // Results go to stdout and, with --json FILE, to a machine-readable report that bench/write-results.ts
@@ -11,12 +13,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** Node flags for a child that runs a .ts file (tsx's loader; the CLI registers tsx by API, so execArgv lacks it). */
-const TSX = ['--import', import.meta.resolve('tsx')];
 import type { Precision } from '../src/kernels/webgpu/engine.ts';
+import { benchScriptArgs, bundleBuilt, pkgVersion, ROOT } from './child.ts';
 import { benchColdStart, benchForward, describeCold, describeForward, type ColdStartResult, type ForwardResult } from './e2e.ts';
-import { GEMM_1024, resnet50ConvShapes, runKernelBench, type KernelBenchReport } from './kernels.ts';
+import { GEMM_1024, resnet50ConvShapes, runKernelBench, variantLimits, type KernelBenchReport } from './kernels.ts';
 
 export interface SuiteOptions {
   batches: number[];
@@ -24,6 +24,9 @@ export interface SuiteOptions {
   runs: number;
   size: number;
   kernels: boolean;
+  /** Extra kernel variants (bench/kernels.ts) for the kernel bench and the f32 end-to-end runs. */
+  variants: string[];
+  variantBatches: number[];
   cold: boolean;
   peers: boolean;
   peerBatches: number[];
@@ -42,30 +45,22 @@ export interface SuiteReport {
   adapter: string;
   kernels: KernelBenchReport[];
   forward: ForwardResult[];
+  /** End to end at f32 per --variants variant (absent without --variants). */
+  variantForward?: (ForwardResult & { variant: string })[];
   cold: ColdStartResult[];
   /** bench/peers/run.ts reports, one per batch size. */
   peers: unknown[];
-}
-
-function pkgVersion(name: string): string {
-  try {
-    const p = join(import.meta.dirname, '..', 'node_modules', name, 'package.json');
-    return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
-  } catch {
-    return '?';
-  }
 }
 
 function runPeers(batch: number, o: SuiteOptions, log: (s: string) => void): Promise<unknown> {
   const json = join(tmpdir(), `peers-${process.pid}-${batch}.json`);
   rmSync(json, { force: true });
   const args = [
-    ...TSX,
-    join(import.meta.dirname, 'peers', 'run.ts'),
+    ...benchScriptArgs('peers/run'),
     '--peers', o.peerList, '--batch', String(batch), '--size', String(o.size), '--runs', String(o.peerRuns), '--json', json,
   ];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (c: Buffer) => log(c.toString().trimEnd()));
     child.stderr.on('data', (c: Buffer) => {
       const t = c.toString().trimEnd();
@@ -80,6 +75,7 @@ function runPeers(batch: number, o: SuiteOptions, log: (s: string) => void): Pro
 }
 
 export async function runSuite(o: SuiteOptions, json: string | undefined, log: (s: string) => void = console.log): Promise<SuiteReport> {
+  for (const v of o.variants) variantLimits(v); // refuse a bad variant before anything runs
   const report: SuiteReport = {
     command: o.command,
     date: new Date().toISOString(),
@@ -90,7 +86,9 @@ export async function runSuite(o: SuiteOptions, json: string | undefined, log: (
       webgpu: pkgVersion('webgpu'),
       'onnxruntime-web': pkgVersion('onnxruntime-web'),
       'onnxruntime-node': pkgVersion('onnxruntime-node'),
+      '@tensorflow/tfjs-core': pkgVersion('@tensorflow/tfjs-core'),
       '@tensorflow/tfjs-backend-webgpu': pkgVersion('@tensorflow/tfjs-backend-webgpu'),
+      ...(bundleBuilt ? { 'device bundle': bundleBuilt } : {}),
     },
     adapter: '',
     kernels: [],
@@ -103,23 +101,41 @@ export async function runSuite(o: SuiteOptions, json: string | undefined, log: (
   };
   log(`command: ${o.command}`);
   log(`node ${process.version}; ${report.cpu.model} × ${report.cpu.cores}; load average ${report.loadavg.start.map((l) => l.toFixed(2)).join(' ')}`);
+  const t0 = performance.now();
+  const section = (title: string) => log(`\n== ${title} == (${((performance.now() - t0) / 1000).toFixed(1)} s in)`);
   for (const precision of o.precisions) {
-    log(`\n== kernels, ${precision} ==`);
+    section(`kernels, ${precision}`);
     const shapes = o.kernels ? [...resnet50ConvShapes(o.size), GEMM_1024] : [GEMM_1024];
-    const k = await runKernelBench({ precision, batch: 1, runs: Math.max(3, o.runs), variants: ['implicit', 'im2col'], shapes, check: true, log });
+    const variants = ['implicit', 'im2col', ...o.variants];
+    const k = await runKernelBench({ precision, batch: 1, runs: Math.max(3, o.runs), variants, shapes, check: true, log });
     report.kernels.push(k);
     report.adapter = k.adapter;
     save();
   }
   for (const precision of o.precisions) {
-    log(`\n== end to end, ${precision} ==`);
+    section(`end to end, ${precision}`);
     for (const batch of o.batches) {
       const r = await benchForward({ precision, batch, size: o.size, runs: o.runs });
       report.forward.push(r);
       log(describeForward(r));
       save();
     }
-    if (o.cold) {
+  }
+  if (o.variants.length) {
+    section('end to end per kernel variant, f32');
+    report.variantForward = [];
+    for (const variant of o.variants) {
+      for (const batch of o.variantBatches) {
+        const r = await benchForward({ precision: 'f32', batch, size: o.size, runs: o.runs, limits: variantLimits(variant) });
+        report.variantForward.push({ ...r, variant });
+        log(`${variant}: ${describeForward(r)}`);
+        save();
+      }
+    }
+  }
+  if (o.cold) {
+    for (const precision of o.precisions) {
+      section(`cold start, ${precision}`);
       const c = await benchColdStart({ precision, batch: 1, size: o.size, runs: 3 });
       report.cold.push(c);
       log(describeCold(c));
@@ -128,13 +144,14 @@ export async function runSuite(o: SuiteOptions, json: string | undefined, log: (
   }
   if (o.peers) {
     for (const batch of o.peerBatches) {
-      log(`\n== peers, batch ${batch} ==`);
+      section(`peers, batch ${batch}`);
       report.peers.push(await runPeers(batch, o, log));
       save();
     }
   }
   report.loadavg.end = loadavg();
   save();
+  log(`\nsuite done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   if (json) log(`\nwrote ${json}; make the table with: npx tsx bench/write-results.ts ${json}`);
   return report;
 }

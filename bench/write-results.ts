@@ -136,12 +136,18 @@ export function renderResults(r: SuiteReport): string {
     }
     L.push('');
   }
+  if (r.variantForward?.length) {
+    L.push('## End to end per GEMM tile variant (f32, warm)', '');
+    L.push(row(['variant', 'batch', 'median', 'min', 'img/s', 'GFLOP/s', 'kernels']), row(Array(7).fill('---')));
+    for (const f of r.variantForward) L.push(row([f.variant, f.batch, s(f.medianMs), s(f.minMs), f.imagesPerS.toFixed(2), f.gflops.toFixed(1), f.kernelConfig]));
+    L.push('');
+  }
   if (r.cold.length) {
     L.push('## Cold start (new process: read weights, create the engine, first result)', '');
     L.push(row(['precision', 'batch', 'shader cache', 'weights → result', 'read weights', 'engine', 'first run', 'since process start']));
     L.push(row(Array(8).fill('---')));
     for (const c of r.cold as ColdStartResult[]) {
-      for (const [what, v] of [['warm (median of ' + c.warmCacheRuns.length + ')', c.warmCache], ['cold (empty MESA_SHADER_CACHE_DIR)', c.coldCache]] as const) {
+      for (const [what, v] of [['warm (median of ' + c.warmCacheRuns.length + ')', c.warmCache], ['cold (empty shader cache folder)', c.coldCache]] as const) {
         L.push(row([c.precision, c.batch, what, s(v.coldMs), s(v.loadWeightsMs), s(v.createEngineMs), s(v.firstRunMs), s(v.sinceProcessStartMs)]));
       }
     }

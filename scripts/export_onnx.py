@@ -12,13 +12,16 @@ The graph is exported in eval mode (torch folds each BatchNorm into its conv) wi
 [batch, 3, height, width] float32 NCHW and output `logits` [batch, 1000]; batch, height and width are
 dynamic axes of those names (ONNX Runtime's freeDimensionOverrides can pin them) unless --static
 fixes them. Runs on the CPU with Debian's torch 1.13 (about 15 s); no `onnx` Python package is needed.
-The file is written atomically. Self-checks: every loaded tensor equals the file's, and export leaves
-the model's output unchanged.
+Newer torch (2.9 and later default to the torch.export-based exporter) is asked for the TorchScript one
+(dynamo=False), which writes the same graph; only if that fails is the torch.export-based one tried
+(it needs the `onnx` and `onnxscript` packages). The file is written atomically. Self-checks: every
+loaded tensor equals the file's, and export leaves the model's output unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 import time
@@ -50,6 +53,23 @@ def load_weights(model: torch.nn.Module, path: str) -> None:
     for name, t in state.items():
         if t.is_floating_point() and not torch.equal(sd[name], t):
             sys.exit(f"{path}: {name} differs after loading")
+
+
+def export(model: torch.nn.Module, x: torch.Tensor, path: str, opset: int, dynamic_axes) -> None:
+    """torch.onnx.export with the TorchScript exporter, on any torch from 1.13 on (see the docstring)."""
+    kwargs = dict(export_params=True, opset_version=opset, do_constant_folding=True, input_names=["input"],
+                  output_names=["logits"], dynamic_axes=dynamic_axes, training=torch.onnx.TrainingMode.EVAL)
+    params = inspect.signature(torch.onnx.export).parameters
+    if "dynamo" not in params:
+        torch.onnx.export(model, x, path, **kwargs)
+        return
+    kwargs = {k: v for k, v in kwargs.items() if k in params}
+    try:
+        torch.onnx.export(model, x, path, dynamo=False, **kwargs)
+    except Exception as e:  # noqa: BLE001  (the TorchScript exporter may be gone: try the other one)
+        print(f"TorchScript ONNX exporter failed ({type(e).__name__}: {e}); trying dynamo=True", file=sys.stderr)
+        extra = {"external_data": False} if "external_data" in params else {}
+        torch.onnx.export(model, (x,), path, dynamo=True, **kwargs, **extra)
 
 
 def main() -> None:
@@ -84,18 +104,7 @@ def main() -> None:
     tmp = f"{args.out}.tmp-{os.getpid()}"
     with torch.no_grad():
         expected = model(x)
-        torch.onnx.export(
-            model,
-            x,
-            tmp,
-            export_params=True,
-            opset_version=args.opset,
-            do_constant_folding=True,
-            input_names=["input"],
-            output_names=["logits"],
-            dynamic_axes=dynamic_axes,
-            training=torch.onnx.TrainingMode.EVAL,
-        )
+        export(model, x, tmp, args.opset, dynamic_axes)
         # Export must not have changed the model (eval mode, no BN statistics updates).
         assert torch.equal(model(x), expected), "the model changed during export"
     os.replace(tmp, args.out)

@@ -1,7 +1,9 @@
 // The bench's own logic: ResNet-50's conv shapes and FLOP count, the memory yardstick, variant parsing,
-// the RESULTS.md renderer and its target verdicts, the `bench` CLI's option checks, and one small kernel
-// validated and timed on the real adapter.
+// how child scripts are started, the RESULTS.md renderer and its target verdicts, the `bench` CLI's
+// option checks, and one small kernel validated and timed on the real adapter.
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { benchScriptArgs, pkgVersion } from '../bench/child.ts';
 import { largestActivationBytes, resnet50Flops } from '../bench/e2e.ts';
 import { prepareConv, resnet50ConvShapes, summarize, variantLimits } from '../bench/kernels.ts';
 import type { SuiteReport } from '../bench/suite.ts';
@@ -51,6 +53,18 @@ const REPORT: SuiteReport = {
   peers: [{ batch: 1, peers: [peer('ours', 520), peer('tfjs', 3600), peer('ort-web', 2500)] }, { batch: 8, peers: [peer('tfjs', 20000), peer('ort-web', 9000)] }],
 };
 
+describe('bench: child scripts', () => {
+  it('starts a bench script through tsx from the sources (the device bundle has its own entry)', () => {
+    for (const name of ['peers/run', 'peers/run-one', 'cold-start'] as const) {
+      const args = benchScriptArgs(name);
+      expect(args.slice(0, 2)).toEqual(['--import', import.meta.resolve('tsx')]);
+      expect(existsSync(args[2])).toBe(true);
+    }
+    expect(pkgVersion('webgpu')).toMatch(/^\d+\.\d+\.\d+/);
+    expect(pkgVersion('no-such-package')).toBe('?');
+  });
+});
+
 describe('bench: RESULTS.md', () => {
   it('judges every target from the report', () => {
     const t = targets(REPORT);
@@ -74,6 +88,7 @@ describe('bench: RESULTS.md', () => {
   it('rejects bad options, prints its usage', async () => {
     expect(await benchCommand(['--precision', 'f64'])).toBe(1);
     expect(await benchCommand(['--batch', '0'])).toBe(1);
+    expect(await benchCommand(['--variants', 'gemm:4x1x16x16,fast', '--no-cold'])).toBe(1); // refused before any run
     expect(await benchCommand(['--help'])).toBe(0);
   });
 });

@@ -1,13 +1,18 @@
 // What every peer runner shares: the Peer interface, the default artifact paths under the git-ignored
-// bench/out/peers/, making those artifacts on demand, and the error measure used against our CPU
-// reference.
+// bench/out/peers/, making those artifacts (weights, ONNX export, CPU reference logits) on demand, and
+// the error measure used against our CPU reference.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { runCpu } from '../../src/kernels/cpu/backend.ts';
+import { randomInput, randomResNet } from '../../src/nn/random.ts';
+import { RESNET50 } from '../../src/nn/spec.ts';
 import { errorStats } from '../../src/tensor/compare.ts';
+import { Tensor } from '../../src/tensor/tensor.ts';
+import { ROOT } from '../child.ts';
 import { writeSeededWeights } from './write-seeded-weights.ts';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
+export { ROOT };
 export const OUT_DIR = join(ROOT, 'bench', 'out', 'peers');
 /** Seeds shared with bench/forward.ts: weights randomStateDict(RESNET50, 1), input randomInput(shape, 2). */
 export const WEIGHTS_SEED = 1;
@@ -85,7 +90,7 @@ const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 
 /**
  * Make the seeded safetensors file and (if asked) its ONNX export when missing or stale. The export runs
- * scripts/export_onnx.py with Debian's torch (about 20 s).
+ * scripts/export_onnx.py with $PYTHON, by default Debian's torch (about 20 s).
  */
 export function ensureArtifacts(seed: number, want: { onnx: boolean }, log: (s: string) => void = console.error): {
   weights: string;
@@ -107,6 +112,21 @@ export function ensureArtifacts(seed: number, want: { onnx: boolean }, log: (s: 
     log(`exported ${relative(ROOT, onnx)} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
   }
   return { weights, onnx };
+}
+
+/**
+ * Our CPU reference logits (runCpu, single-threaded, seconds per image) for the seeded input of this
+ * NCHW shape, cached in OUT_DIR, keyed by seed, shape and the weights file's mtime; ms is null if cached.
+ */
+export function referenceLogits(seed: number, weights: string, shape: number[]): { path: string; ms: number | null } {
+  const [n, , h, w] = shape;
+  const path = join(OUT_DIR, `ref_cpu_seed${seed}_in${INPUT_SEED}_${n}x${h}x${w}_${Math.round(statSync(weights).mtimeMs)}.f32`);
+  if (existsSync(path)) return { path, ms: null };
+  const t = performance.now();
+  const logits = runCpu(randomResNet(RESNET50, seed), new Tensor(shape, randomInput(shape, INPUT_SEED))).logits!.data;
+  const ms = performance.now() - t;
+  writeFileSync(path, new Uint8Array(logits.buffer, logits.byteOffset, logits.byteLength));
+  return { path, ms };
 }
 
 /** errorStats (src/tensor/compare.ts: max-abs, and max-abs / max |expected|), refusing a length mismatch. */

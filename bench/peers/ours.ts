@@ -1,12 +1,13 @@
 // Our engine (src/kernels/webgpu) as a peer, on the same Dawn adapter and the same safetensors weights,
 // so the harness can put it beside the others. Precision from OURS_PRECISION (f32 default, or f16).
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createWebGpuEngine } from '../../src/kernels/webgpu/engine.ts';
 import { nodeGpu } from '../../src/platform/node-gpu.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { loadResNet } from '../../src/weights/resnet.ts';
 import { readSafetensors } from '../../src/weights/safetensors.ts';
-import type { Peer, PeerOptions } from './common.ts';
+import { ROOT, type Peer, type PeerOptions } from './common.ts';
 
 export const format = 'safetensors';
 
@@ -15,7 +16,7 @@ export async function createPeer(opts: PeerOptions): Promise<Peer> {
   const precision = (process.env.OURS_PRECISION ?? 'f32') as 'f32' | 'f16';
   const model = loadResNet(readSafetensors(readFileSync(opts.weightsPath), opts.weightsPath));
   const engine = await createWebGpuEngine(model, nodeGpu(), { precision });
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   return {
     name: `ours-webgpu-${precision}`,
     version: `${pkg.name} ${pkg.version}`,

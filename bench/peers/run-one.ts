@@ -22,6 +22,14 @@ const { values } = parseArgs({
   },
 });
 
+/** Each peer's module, imported by name (so a bundler sees every one). */
+const MODULES: Record<PeerId, () => Promise<PeerModule>> = {
+  'ort-node': () => import('./ort-node.ts'),
+  ours: () => import('./ours.ts'),
+  tfjs: () => import('./tfjs.ts'),
+  'ort-web': () => import('./ort-web.ts'),
+};
+
 const peer = values.peer as PeerId;
 if (!PEERS.includes(peer)) throw new Error(`--peer must be one of ${PEERS.join(', ')}, got ${values.peer}`);
 if (!values.weights || !values.result) throw new Error('--weights and --result are required');
@@ -33,7 +41,7 @@ const runs = Number(values.runs);
 const result: PeerResult = { peer, loadavgAtStart: loadavg()[0] };
 const save = () => writeFileSync(values.result!, JSON.stringify(result, null, 2));
 try {
-  const mod = (await import(`./${peer}.ts`)) as PeerModule;
+  const mod = await MODULES[peer]();
   if (mod.format !== PEER_FORMAT[peer]) throw new Error(`${peer}: reads ${mod.format}, PEER_FORMAT says ${PEER_FORMAT[peer]}`);
   const input = randomInput([batch, 3, height, width], INPUT_SEED);
   let t = performance.now();

@@ -17,20 +17,18 @@
 // Artifacts (weights, ONNX export, cached reference logits) are made on demand under bench/out/peers/
 // (git-ignored). Env: ORT_NODE_THREADS, ORT_WEB_THREADS (default 1), OURS_PRECISION (f32 | f16).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runCpu } from '../../src/kernels/cpu/backend.ts';
-import { randomInput, randomResNet } from '../../src/nn/random.ts';
-import { RESNET50 } from '../../src/nn/spec.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
+import { benchScriptArgs } from '../child.ts';
 import {
   ensureArtifacts,
   INPUT_SEED,
   OUT_DIR,
   PEER_FORMAT,
   PEERS,
+  referenceLogits,
   ROOT,
   type PeerId,
   type PeerResult,
@@ -82,22 +80,9 @@ console.log(`model: ResNet-50, weights randomStateDict(RESNET50, ${seed}); input
 const log = (s: string) => console.log(s);
 const files = ensureArtifacts(seed, { onnx: peers.some((p) => PEER_FORMAT[p] === 'onnx') }, log);
 
-/** Our CPU reference logits for this input, cached beside the weights (keyed by seed, shape and weights file). */
-function referenceLogits(): { path: string; ms: number | null } {
-  const w = statSync(files.weights);
-  const path = join(OUT_DIR, `ref_cpu_seed${seed}_in${INPUT_SEED}_${batch}x${height}x${width}_${Math.round(w.mtimeMs)}.f32`);
-  if (existsSync(path)) return { path, ms: null };
-  const t = performance.now();
-  const x = new Tensor([batch, 3, height, width], randomInput([batch, 3, height, width], INPUT_SEED));
-  const logits = runCpu(randomResNet(RESNET50, seed), x).logits!.data;
-  const ms = performance.now() - t;
-  writeFileSync(path, new Uint8Array(logits.buffer, logits.byteOffset, logits.byteLength));
-  return { path, ms };
-}
-
 let reference: { path: string; ms: number | null } | null = null;
 if (check) {
-  reference = referenceLogits();
+  reference = referenceLogits(seed, files.weights, [batch, 3, height, width]);
   console.log(
     `reference: our CPU backend (runCpu), ${reference.ms === null ? 'cached' : `${(reference.ms / 1000).toFixed(1)} s`} → ${relative(ROOT, reference.path)}`,
   );
@@ -108,8 +93,7 @@ function runPeer(peer: PeerId): Promise<PeerResult> {
   mkdirSync(OUT_DIR, { recursive: true });
   rmSync(resultPath, { force: true });
   const args = [
-    ...process.execArgv, // tsx's loader, as this process was started
-    join(import.meta.dirname, 'run-one.ts'),
+    ...benchScriptArgs('peers/run-one'),
     '--peer', peer,
     '--weights', PEER_FORMAT[peer] === 'onnx' ? files.onnx : files.weights,
     '--batch', String(batch),
@@ -121,7 +105,7 @@ function runPeer(peer: PeerId): Promise<PeerResult> {
   ];
   const env = { ...process.env };
   const cacheDir = freshShaderCache ? mkdtempSync(join(tmpdir(), `mesa-cache-${peer}-`)) : null;
-  if (cacheDir) env.MESA_SHADER_CACHE_DIR = cacheDir;
+  if (cacheDir) env.MESA_SHADER_CACHE_DIR = env.__GL_SHADER_DISK_CACHE_PATH = cacheDir; // Mesa's, NVIDIA's
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let output = '';
@@ -148,6 +132,27 @@ function runPeer(peer: PeerId): Promise<PeerResult> {
   });
 }
 
+/** The --json report with the peers run so far (written after each one, so a killed run keeps them). */
+function saveReport(): void {
+  if (!values.json) return;
+  const report = {
+    command,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: { model: cpus()[0]?.model, cores: availableParallelism() },
+    model: { arch: 'resnet50', weightsSeed: seed, inputSeed: INPUT_SEED, weights: relative(ROOT, files.weights), onnx: relative(ROOT, files.onnx) },
+    batch,
+    height,
+    width,
+    runs,
+    tol,
+    freshShaderCache,
+    reference: reference ? { device: 'cpu (runCpu)', ms: reference.ms } : null,
+    peers: results,
+  };
+  writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+}
+
 const s = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(2)} s`);
 const results: PeerResult[] = [];
 let failed = false;
@@ -155,6 +160,7 @@ for (const peer of peers) {
   console.log(`\n[${peer}] starting (load average ${loadavg()[0].toFixed(2)})`);
   const r = await runPeer(peer);
   results.push(r);
+  saveReport();
   if (r.name) console.log(`  ${r.name}: ${r.version}`);
   if (r.adapter) console.log(`  adapter: ${r.adapter}${r.notes ? `; ${r.notes}` : ''}`);
   if (r.createMs !== undefined) console.log(`  create ${s(r.createMs)}, first run ${s(r.firstRunMs)}, cold ${s(r.coldMs)}`);
@@ -195,22 +201,7 @@ for (const r of results) {
 }
 
 if (values.json) {
-  const report = {
-    command,
-    date: new Date().toISOString(),
-    node: process.version,
-    cpu: { model: cpus()[0]?.model, cores: availableParallelism() },
-    model: { arch: 'resnet50', weightsSeed: seed, inputSeed: INPUT_SEED, weights: relative(ROOT, files.weights), onnx: relative(ROOT, files.onnx) },
-    batch,
-    height,
-    width,
-    runs,
-    tol,
-    freshShaderCache,
-    reference: reference ? { device: 'cpu (runCpu)', ms: reference.ms } : null,
-    peers: results,
-  };
-  writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+  saveReport();
   console.log(`\nwrote ${values.json}`);
 }
 process.exit(failed ? 1 : 0);

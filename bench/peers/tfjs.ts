@@ -3,18 +3,16 @@
 // filters, eval-mode BatchNorm folded into each conv (as TF.js's converter does for a frozen graph),
 // tf.fused.conv2d with bias and ReLU, add + ReLU for the residual, maxPool, mean, fused matMul.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type * as TF from '@tensorflow/tfjs-core';
 import { buildGraph, RESNET50, type ConvSpec } from '../../src/nn/spec.ts';
 import type { TensorArchive } from '../../src/weights/archive.ts';
+import { pkgVersion } from '../child.ts';
 import { BN_EPS } from '../../src/weights/fold.ts';
 import { readSafetensors } from '../../src/weights/safetensors.ts';
 import type { Peer, PeerOptions } from './common.ts';
 import { installDawnGlobals, lastAdapter } from './dawn.ts';
 
 export const format = 'safetensors';
-
-const require = createRequire(import.meta.url);
 
 interface TfConv {
   filter: TF.Tensor4D; // [kh, kw, in, out]
@@ -59,8 +57,9 @@ export async function createPeer(opts: PeerOptions): Promise<Peer> {
   const { batch, height, width } = opts;
   // The backend registers itself at import time only if navigator.gpu exists, so the globals go first
   // and both packages are imported dynamically (their CommonJS Node builds, one tfjs-core instance).
+  // A CommonJS module's exports are its `default` (the device bundle's esbuild gives only that).
   installDawnGlobals();
-  const tf = (await import('@tensorflow/tfjs-core')) as typeof TF;
+  const tf = ((await import('@tensorflow/tfjs-core')) as unknown as { default: typeof TF }).default;
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error('TF.js could not initialise its webgpu backend');
   await tf.ready();
@@ -106,9 +105,7 @@ export async function createPeer(opts: PeerOptions): Promise<Peer> {
       return tf.fused.matMul({ a: features, b: fcWeight, bias: fcBias }) as TF.Tensor2D;
     });
 
-  const versions = ['tfjs-core', 'tfjs-backend-webgpu']
-    .map((p) => `@tensorflow/${p} ${(require(`@tensorflow/${p}/package.json`) as { version: string }).version}`)
-    .join(', ');
+  const versions = ['tfjs-core', 'tfjs-backend-webgpu'].map((p) => `@tensorflow/${p} ${pkgVersion(`@tensorflow/${p}`)}`).join(', ');
   const weights = [stem, ...blocks.flatMap((b) => [b.reduce, b.spatial, b.expand, ...(b.shortcut ? [b.shortcut] : [])])];
   return {
     name: 'tfjs-webgpu',

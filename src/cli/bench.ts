@@ -3,11 +3,13 @@ import { parseArgs } from 'node:util';
 import type { Precision } from '../kernels/webgpu/engine.ts';
 
 export const BENCH_USAGE = `usage: resnet50 bench [--batch 1,8,32] [--runs 5] [--precision f32,f16] [--size 224]
-                     [--kernels] [--no-cold] [--peers] [--peer-batch 1,8] [--peer-runs 3]
-                     [--peer-list ort-node,ours,tfjs,ort-web] [--json FILE]
+                     [--kernels] [--variants gemm:4x1x16x16,...] [--variant-batch 8] [--no-cold]
+                     [--peers] [--peer-batch 1,8] [--peer-runs 3] [--peer-list ort-node,ours,tfjs,ort-web]
+                     [--json FILE]
   FMA peak, the 1024³ GEMM (and with --kernels every ResNet-50 conv shape, implicit GEMM vs im2col),
   warm end-to-end latency per batch (median over --runs), GPU memory, cold start in a new process with
-  Mesa's shader cache warm and cold; --peers adds TF.js WebGPU, ONNX Runtime Web WebGPU and ONNX Runtime
+  the shader cache warm and cold; --variants adds kernel tile variants (gemm:TMxTN4xWGXxWGY, sg:TMxTN4)
+  to the kernel bench and runs end to end at f32 with each, at --variant-batch; --peers adds TF.js WebGPU, ONNX Runtime Web WebGPU and ONNX Runtime
   Node CPU on the same seeded weights (bench/peers). --json FILE writes the report that
   'npx tsx bench/write-results.ts FILE' turns into bench/RESULTS.md.`;
 
@@ -29,6 +31,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
         precision: { type: 'string', default: 'f32,f16' },
         size: { type: 'string', default: '224' },
         kernels: { type: 'boolean', default: false },
+        variants: { type: 'string', default: '' },
+        'variant-batch': { type: 'string', default: '8' },
         'no-cold': { type: 'boolean', default: false },
         peers: { type: 'boolean', default: false },
         'peer-batch': { type: 'string', default: '1,8' },
@@ -52,6 +56,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
         runs: list(values.runs, 'runs')[0],
         size: list(values.size, 'size')[0],
         kernels: values.kernels,
+        variants: values.variants.split(',').filter((v) => v),
+        variantBatches: list(values['variant-batch'], 'variant-batch'),
         cold: !values['no-cold'],
         peers: values.peers,
         peerBatches: list(values['peer-batch'], 'peer-batch'),
