@@ -291,11 +291,19 @@ export function summarize(p: PreparedConv, runs: { total: number; per: Record<st
   };
 }
 
+/** A variant that failed on a shape (or could not create its runtime: shape '(runtime)'). */
+export interface KernelError {
+  shape: string;
+  variant: string;
+  error: string;
+}
+
 export interface KernelBenchReport {
   adapter: string;
   precision: Precision;
   peak: { gflops: number; timer: string };
   results: KernelResult[];
+  errors?: KernelError[];
 }
 
 /** Peak, then each shape under each variant (one runtime per variant). */
@@ -318,18 +326,35 @@ export async function runKernelBench(o: {
   log(['shape'.padEnd(44), 'variant'.padEnd(10), 'ms'.padStart(8), 'GFLOP/s'.padStart(8), 'GB/s'.padStart(6), 'peak'.padStart(5), 'max-rel'.padStart(8), '  kernels'].join(' '));
   // One runtime per variant; per shape the variants' runs alternate (A B A B …), so load changes on a
   // shared machine hit every variant alike.
+  // A variant that fails (its runtime, or a shape off the CPU reference) is logged and recorded in
+  // `errors`, and the others go on: a tile sweep on a new adapter must not stop at its first failure.
   const results: KernelResult[] = [];
-  const rts: WebGpuRuntime[] = [];
+  const errors: KernelError[] = [];
+  const failed = (shape: string, variant: string, e: unknown) => {
+    errors.push({ shape, variant, error: (e as Error).message });
+    log(`${shape.padEnd(44)} ${variant.padEnd(10)} ERROR ${(e as Error).message}`);
+  };
+  const rts: { variant: string; rt: WebGpuRuntime }[] = [];
   try {
-    for (const v of o.variants) {
-      const rt = await WebGpuRuntime.create(gpu, o.precision, variantLimits(v));
-      rt.maxPlans = 1;
-      rts.push(rt);
+    for (const variant of o.variants) {
+      try {
+        const rt = await WebGpuRuntime.create(gpu, o.precision, variantLimits(variant));
+        rt.maxPlans = 1;
+        rts.push({ variant, rt });
+      } catch (e) {
+        failed('(runtime)', variant, e);
+      }
     }
     const cpuCache = new Map<string, Tensor>();
     for (const s of o.shapes) {
       const prepared: PreparedConv[] = [];
-      for (const [i, v] of o.variants.entries()) prepared.push(await prepareConv(rts[i], v, s, { batch: o.batch, check: o.check, cpuCache }));
+      for (const { variant, rt } of rts) {
+        try {
+          prepared.push(await prepareConv(rt, variant, s, { batch: o.batch, check: o.check, cpuCache }));
+        } catch (e) {
+          failed(s.name, variant, e);
+        }
+      }
       cpuCache.clear();
       const runs: { total: number; per: Record<string, number> }[][] = prepared.map(() => []);
       for (let r = 0; r < o.runs; r++) for (const [i, p] of prepared.entries()) runs[i].push(await p.time());
@@ -351,9 +376,9 @@ export async function runKernelBench(o: {
       }
     }
   } finally {
-    for (const rt of rts) rt.dispose();
+    for (const { rt } of rts) rt.dispose();
   }
-  return { adapter, precision: o.precision, peak, results };
+  return { adapter, precision: o.precision, peak, results, errors };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -390,5 +415,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (rs.length) console.log(`${v}: all convs of one forward ${ms.toFixed(0)} ms GPU, ${(gflop / (ms / 1000)).toFixed(1)} GFLOP/s`);
   }
   if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
-  process.exit(0);
+  process.exit(report.errors?.length ? 1 : 0);
 }

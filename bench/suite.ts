@@ -50,6 +50,8 @@ export interface SuiteReport {
   cold: ColdStartResult[];
   /** bench/peers/run.ts reports, one per batch size. */
   peers: unknown[];
+  /** What failed (the suite goes on past a failure, then exits with status 1). */
+  errors?: string[];
 }
 
 function runPeers(batch: number, o: SuiteOptions, log: (s: string) => void): Promise<unknown> {
@@ -103,22 +105,35 @@ export async function runSuite(o: SuiteOptions, json: string | undefined, log: (
   log(`node ${process.version}; ${report.cpu.model} × ${report.cpu.cores}; load average ${report.loadavg.start.map((l) => l.toFixed(2)).join(' ')}`);
   const t0 = performance.now();
   const section = (title: string) => log(`\n== ${title} == (${((performance.now() - t0) / 1000).toFixed(1)} s in)`);
+  /** One measurement; a failure is logged and recorded in report.errors, and the suite goes on. */
+  const attempt = async (what: string, step: () => Promise<void>) => {
+    try {
+      await step();
+    } catch (e) {
+      (report.errors ??= []).push(`${what}: ${(e as Error).message}`);
+      log(`ERROR in ${what}: ${(e as Error).message}`);
+    }
+    save();
+  };
   for (const precision of o.precisions) {
     section(`kernels, ${precision}`);
     const shapes = o.kernels ? [...resnet50ConvShapes(o.size), GEMM_1024] : [GEMM_1024];
     const variants = ['implicit', 'im2col', ...o.variants];
-    const k = await runKernelBench({ precision, batch: 1, runs: Math.max(3, o.runs), variants, shapes, check: true, log });
-    report.kernels.push(k);
-    report.adapter = k.adapter;
-    save();
+    await attempt(`kernels ${precision}`, async () => {
+      const k = await runKernelBench({ precision, batch: 1, runs: Math.max(3, o.runs), variants, shapes, check: true, log });
+      report.kernels.push(k);
+      report.adapter = k.adapter;
+      for (const e of k.errors ?? []) (report.errors ??= []).push(`kernels ${precision} ${e.variant} ${e.shape}: ${e.error}`);
+    });
   }
   for (const precision of o.precisions) {
     section(`end to end, ${precision}`);
     for (const batch of o.batches) {
-      const r = await benchForward({ precision, batch, size: o.size, runs: o.runs });
-      report.forward.push(r);
-      log(describeForward(r));
-      save();
+      await attempt(`end to end ${precision} batch ${batch}`, async () => {
+        const r = await benchForward({ precision, batch, size: o.size, runs: o.runs });
+        report.forward.push(r);
+        log(describeForward(r));
+      });
     }
   }
   if (o.variants.length) {
@@ -126,20 +141,22 @@ export async function runSuite(o: SuiteOptions, json: string | undefined, log: (
     report.variantForward = [];
     for (const variant of o.variants) {
       for (const batch of o.variantBatches) {
-        const r = await benchForward({ precision: 'f32', batch, size: o.size, runs: o.runs, limits: variantLimits(variant) });
-        report.variantForward.push({ ...r, variant });
-        log(`${variant}: ${describeForward(r)}`);
-        save();
+        await attempt(`end to end ${variant} batch ${batch}`, async () => {
+          const r = await benchForward({ precision: 'f32', batch, size: o.size, runs: o.runs, limits: variantLimits(variant) });
+          report.variantForward!.push({ ...r, variant });
+          log(`${variant}: ${describeForward(r)}`);
+        });
       }
     }
   }
   if (o.cold) {
     for (const precision of o.precisions) {
       section(`cold start, ${precision}`);
-      const c = await benchColdStart({ precision, batch: 1, size: o.size, runs: 3 });
-      report.cold.push(c);
-      log(describeCold(c));
-      save();
+      await attempt(`cold start ${precision}`, async () => {
+        const c = await benchColdStart({ precision, batch: 1, size: o.size, runs: 3 });
+        report.cold.push(c);
+        log(describeCold(c));
+      });
     }
   }
   if (o.peers) {
@@ -153,5 +170,6 @@ export async function runSuite(o: SuiteOptions, json: string | undefined, log: (
   save();
   log(`\nsuite done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   if (json) log(`\nwrote ${json}; make the table with: npx tsx bench/write-results.ts ${json}`);
+  if (report.errors?.length) throw new Error(`${report.errors.length} failed:\n  ${report.errors.join('\n  ')}`);
   return report;
 }

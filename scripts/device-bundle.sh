@@ -7,8 +7,9 @@
 #   node_modules/webgpu/   Dawn (dist/linux-x64/dawn.node.xz) and its index.js
 #   node_modules/onnxruntime-web/   package.json, the WebGPU bundle and its WASM (.xz)
 #   app/                   esbuild bundle of bench/device/main.ts: our src, the bench and TF.js, with
-#                          webgpu and onnxruntime-web left external; package versions and the git
-#                          commit baked in (DEVICE_BUNDLE, see bench/child.ts)
+#                          webgpu and onnxruntime-web left external (and sharp and onnxruntime-node,
+#                          which the bench never loads there); package versions and the git commit
+#                          baked in (DEVICE_BUNDLE, see bench/child.ts)
 #   run.sh
 # Rebuild it right before a device run, so the bundle holds the current sources.
 #   bash scripts/device-bundle.sh
@@ -45,7 +46,7 @@ EOF
 # ESM chunks: CommonJS dependencies (TF.js, node-fetch) call require() for Node's built-ins, so each
 # chunk gets a real one.
 "$NM/.bin/esbuild" bench/device/main.ts --bundle --format=esm --platform=node --target=node20 --splitting \
-  --outdir="$D/app" --external:webgpu --external:onnxruntime-web --external:onnxruntime-node \
+  --outdir="$D/app" --external:webgpu --external:onnxruntime-web --external:onnxruntime-node --external:sharp \
   --define:DEVICE_BUNDLE="$(tr -d '\n' <<<"$DEFINE")" --log-level=warning \
   --banner:js="import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);"
 
