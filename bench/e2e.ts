@@ -116,8 +116,8 @@ export async function benchForward(o: {
 
 export interface ColdStart {
   importMs: number;
-  loadWeightsMs: number;
-  createEngineMs: number;
+  /** ResNet50.load: weights file → engine ready. */
+  loadMs: number;
   firstRunMs: number;
   coldMs: number;
   sinceProcessStartMs: number;
@@ -183,7 +183,7 @@ export function describeForward(r: ForwardResult): string {
 
 export function describeCold(c: ColdStartResult): string {
   const d = (s: ColdStart) =>
-    `${fmtMs(s.coldMs)} (weights ${fmtMs(s.loadWeightsMs)}, engine ${fmtMs(s.createEngineMs)}, first run ${fmtMs(s.firstRunMs)}; ` +
+    `${fmtMs(s.coldMs)} (load ${fmtMs(s.loadMs)}, first run ${fmtMs(s.firstRunMs)}; ` +
     `${fmtMs(s.sinceProcessStartMs)} since process start)`;
   return `${c.precision} batch ${c.batch} cold start: shader cache warm ${d(c.warmCache)}; cache cold ${d(c.coldCache)}`;
 }

@@ -143,12 +143,12 @@ export function renderResults(r: SuiteReport): string {
     L.push('');
   }
   if (r.cold.length) {
-    L.push('## Cold start (new process: read weights, create the engine, first result)', '');
-    L.push(row(['precision', 'batch', 'shader cache', 'weights → result', 'read weights', 'engine', 'first run', 'since process start']));
-    L.push(row(Array(8).fill('---')));
+    L.push('## Cold start (new process: ResNet50.load of the weights file, then the first result)', '');
+    L.push(row(['precision', 'batch', 'shader cache', 'weights → result', 'ResNet50.load', 'first run', 'since process start']));
+    L.push(row(Array(7).fill('---')));
     for (const c of r.cold as ColdStartResult[]) {
       for (const [what, v] of [['warm (median of ' + c.warmCacheRuns.length + ')', c.warmCache], ['cold (empty shader cache folder)', c.coldCache]] as const) {
-        L.push(row([c.precision, c.batch, what, s(v.coldMs), s(v.loadWeightsMs), s(v.createEngineMs), s(v.firstRunMs), s(v.sinceProcessStartMs)]));
+        L.push(row([c.precision, c.batch, what, s(v.coldMs), s(v.loadMs), s(v.firstRunMs), s(v.sinceProcessStartMs)]));
       }
     }
     L.push('');

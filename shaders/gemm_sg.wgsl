@@ -40,10 +40,12 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> A: array<S4>;
+// Activations are all declared read_write, inputs too (never written here): they share the plan's
+// activation arena buffer, and WebGPU rejects one buffer bound both read-only and writable in a dispatch.
+@group(0) @binding(1) var<storage, read_write> A: array<S4>;
 @group(0) @binding(2) var<storage, read> B: array<S4>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> R: array<S4>;
+@group(0) @binding(4) var<storage, read_write> R: array<S4>;
 @group(0) @binding(5) var<storage, read_write> C: array<S4>;
 
 const NQ = TN4 / 2u; // B vec4s each lane loads per k-step: 4·TN4 / 8

@@ -99,22 +99,27 @@ export class ResNet50 {
   ) {}
 
   static async load(weights: WeightsSource, opts: LoadOptions = {}): Promise<ResNet50> {
-    const { bytes, name } = await readWeights(weights);
-    return ResNet50.fromModel(loadWeights(bytes, name), opts);
+    // The GPU device and pipelines are set up while the file is still being read.
+    return ResNet50.fromModel(readWeights(weights).then(({ bytes, name }) => loadWeights(bytes, name)), opts);
   }
 
-  /** Wrap an already loaded model (e.g. seeded random weights from src/nn/random.ts). */
-  static async fromModel(model: ResNetModel, opts: LoadOptions = {}): Promise<ResNet50> {
+  /** Wrap an already loaded model (e.g. seeded random weights from src/nn/random.ts), or one still loading. */
+  static async fromModel(model: ResNetModel | Promise<ResNetModel>, opts: LoadOptions = {}): Promise<ResNet50> {
     const device = opts.device ?? 'webgpu';
     const precision = opts.precision ?? 'f32';
     if (device === 'cpu') {
       if (precision !== 'f32') throw new Error('the cpu device computes in f32 only');
-      return new ResNet50(createCpuEngine(model), model);
+      const loaded = await model;
+      return new ResNet50(createCpuEngine(loaded), loaded);
     }
-    if (device !== 'webgpu') throw new Error(`device must be 'webgpu' or 'cpu', got '${device}'`);
-    const gpu = opts.gpu ?? platform.gpu?.() ?? (globalThis.navigator as Navigator | undefined)?.gpu;
-    if (!gpu) throw new Error('WebGPU is not available in this runtime (no navigator.gpu); use device: "cpu"');
-    return new ResNet50(await createWebGpuEngine(model, gpu, { precision }), model);
+    const gpu = device === 'webgpu' ? (opts.gpu ?? platform.gpu?.() ?? (globalThis.navigator as Navigator | undefined)?.gpu) : undefined;
+    if (device !== 'webgpu' || !gpu) {
+      await Promise.resolve(model).catch(() => {}); // the option's error is the one to report
+      if (device !== 'webgpu') throw new Error(`device must be 'webgpu' or 'cpu', got '${device}'`);
+      throw new Error('WebGPU is not available in this runtime (no navigator.gpu); use device: "cpu"');
+    }
+    const engine = await createWebGpuEngine(model, gpu, { precision });
+    return new ResNet50(engine, await model);
   }
 
   /** Names the device, e.g. 'cpu' or 'webgpu (llvmpipe …, f32)'. */

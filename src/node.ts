@@ -4,11 +4,11 @@
 //   import { ResNet50, decodeImageFile } from 'resnet50-webgpu/node';
 //   const model = await ResNet50.load('resnet50.pth');
 //   const { top } = await model.classify(await decodeImageFile('cat.jpg', 'torchvision'));
-import { readFile } from 'node:fs/promises';
 import { setPlatform } from './api.ts';
+import { readWholeFile } from './platform/node-files.ts';
 import { nodeGpu } from './platform/node-gpu.ts';
 
-setPlatform({ readFile: async (path) => new Uint8Array(await readFile(path)), gpu: nodeGpu });
+setPlatform({ readFile: readWholeFile, gpu: nodeGpu });
 
 export * from './index.ts';
 export { decodeImageFile } from './cli/decode.ts';

@@ -40,7 +40,7 @@ const fwd = (precision: 'f32' | 'f16', batch: number, medianMs: number, activati
   timesMs: [medianMs], imagesPerS: batch / (medianMs / 1000), gflops: (8.2 * batch) / (medianMs / 1000),
   gpuBytes: { weights: 100 << 20, activations, total: (100 << 20) + activations }, largestActivationBytes: 3 << 20,
 });
-const cold = (ms: number) => ({ importMs: 1, loadWeightsMs: 1, createEngineMs: 1, firstRunMs: 1, coldMs: ms, sinceProcessStartMs: ms + 500 });
+const cold = (ms: number) => ({ importMs: 1, loadMs: 1, firstRunMs: 1, coldMs: ms, sinceProcessStartMs: ms + 500 });
 const peer = (id: string, ms: number) => ({ peer: id, name: id, version: '1', createMs: 1, firstRunMs: 1, coldMs: 2, warm: { runs: 2, medianMs: ms, minMs: ms, maxMs: ms }, check: { maxRel: 1e-6 }, loadavgAtStart: 0 });
 const REPORT: SuiteReport = {
   command: 'npx resnet50 bench --peers', date: '2025-01-01T00:00:00Z', node: 'v20', cpu: { model: 'cpu', cores: 2 }, loadavg: { start: [0, 0, 0], end: [0, 0, 0] },

@@ -109,11 +109,17 @@ describe('full-width ResNet-50 with seeded weights, 64×64', () => {
     }
   }, 120_000);
 
-  it('f32 at 224×224, batch 1: features and logits', async () => {
+  it('f32 at 224×224, batch 1: features and logits; activations, uniforms and read-back within 2× the largest activation', async () => {
     const engine = await createWebGpuEngine(model, nodeGpu(), { precision: 'f32' });
     try {
       const x = new Tensor([1, 3, 224, 224], randomInput([1, 3, 224, 224], 30));
       compare(await engine.run(x), runCpu(model, x), TOL.f32, 'RESNET50 f32 n1 224×224', false);
+      // Issue 6's memory target: weights plus at most 2× the largest activation (the stem's output,
+      // 64 × 112 × 112 f32), everything the plan holds counted.
+      const bytes = await engine.gpuBytes();
+      const largest = 64 * 112 * 112 * 4;
+      errorLog.push(`RESNET50 f32 batch 1 224×224 GPU bytes: weights ${bytes.weights}, activations ${bytes.activations} (largest activation ${largest})`);
+      expect(bytes.activations).toBeLessThanOrEqual(2 * largest);
     } finally {
       engine.dispose();
     }

@@ -79,10 +79,11 @@ export async function embedCommand(command: 'embed' | 'classify', paths: string[
     process.stderr.write(`resnet50: skipped ${f.message}\n`);
   };
   failures.forEach((f) => process.stderr.write(`resnet50: skipped ${f.message}\n`));
-  const modelData = await loadWeightsFile(o.weights);
-  if (command === 'classify' && !modelData.fc) {
-    throw new CliError(`${o.weights}: this model has no classifier (fc); use 'embed' for its features`);
-  }
+  // The GPU is set up while the weights file is read (fromModel takes the model still loading).
+  const modelData = loadWeightsFile(o.weights).then((m) => {
+    if (command === 'classify' && !m.fc) throw new CliError(`${o.weights}: this model has no classifier (fc); use 'embed' for its features`);
+    return m;
+  });
   const model = await ResNet50.fromModel(modelData, { device: o.device, precision: o.precision });
   const showProgress = !opts.quiet && process.stdout.isTTY === true && process.stderr.isTTY === true;
   const bar = showProgress ? new SingleBar({ format: '{bar} {value}/{total} files | {rate} images/s | {name}', hideCursor: true }) : null;

@@ -1,6 +1,7 @@
 // File access for the CLI (Node only): reading with errors that name the file, atomic writes.
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { readWholeFile } from '../platform/node-files.ts';
 
 export class CliError extends Error {
   override name = 'CliError';
@@ -8,7 +9,7 @@ export class CliError extends Error {
 
 export async function readBytes(path: string, what: string): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    return await readWholeFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;

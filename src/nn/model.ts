@@ -5,6 +5,12 @@ import type { ConvSpec, ResNetGraph } from './spec.ts';
 export interface FoldedConv extends ConvSpec {
   readonly weight: Float32Array; // [outChannels, inChannels, kernel, kernel]
   readonly bias: Float32Array; // [outChannels]
+  /**
+   * Set when the fold is deferred (src/weights/fold.ts foldConvLazily): weight = unscaled.weight ·
+   * unscaled.scale per output channel, computed on first access of `weight`. A consumer that copies
+   * the weights anyway (the WebGPU packer) reads this instead and scales while copying.
+   */
+  readonly unscaled?: { readonly weight: Float32Array; readonly scale: Float64Array };
 }
 
 export interface FoldedBlock {

@@ -2,7 +2,7 @@
 // against the graph, BatchNorm folded into each conv. Also reads the folded form `convert --fold-bn`
 // writes: `<conv>.weight` and `<conv>.bias` for every conv, no BatchNorm tensors.
 import type { TensorArchive, TensorEntry } from './archive.ts';
-import { foldBatchNorm } from './fold.ts';
+import { foldConvLazily } from './fold.ts';
 import type { FoldedConv, Linear, ResNetModel } from '../nn/model.ts';
 import { buildGraph, RESNET50, type ConvSpec, type ResNetSpec } from '../nn/spec.ts';
 
@@ -108,15 +108,12 @@ export function loadResNet(archive: TensorArchive): ResNetModel {
   const fold = (c: ConvSpec): FoldedConv =>
     folded
       ? { ...c, weight: values(`${c.conv}.weight`), bias: values(`${c.conv}.bias`) }
-      : {
-          ...c,
-          ...foldBatchNorm(values(`${c.conv}.weight`), {
-            gamma: values(`${c.bn}.weight`),
-            beta: values(`${c.bn}.bias`),
-            mean: values(`${c.bn}.running_mean`),
-            variance: values(`${c.bn}.running_var`),
-          }),
-        };
+      : foldConvLazily(c, values(`${c.conv}.weight`), {
+          gamma: values(`${c.bn}.weight`),
+          beta: values(`${c.bn}.bias`),
+          mean: values(`${c.bn}.running_mean`),
+          variance: values(`${c.bn}.running_var`),
+        });
   const graph = buildGraph(spec);
   const fc: Linear | null =
     spec.numClasses === null

@@ -2,7 +2,7 @@
 // The device side of the WebGPU engine: acquiring a device with the limits the engine needs, turning
 // WebGPU's asynchronous errors (validation, out-of-memory, shader compilation, device loss) into
 // thrown errors that name the kernel, and compiling each pipeline once.
-import { chooseConfig, gemmDefs, kernelSource, type ConvPath, type GemmTile, type KernelConfig, type Precision } from './kernels.ts';
+import { chooseConfig, gemmDefs, isCpuAdapter, kernelSource, type ConvPath, type GemmTile, type KernelConfig, type Precision } from './kernels.ts';
 
 export class GpuError extends Error {
   override readonly name = 'GpuError';
@@ -75,6 +75,8 @@ export interface LimitOverrides {
 export class GpuContext {
   readonly device: GPUDevice;
   readonly adapterName: string;
+  /** The adapter runs shaders on the CPU (lavapipe, SwiftShader). */
+  readonly cpuAdapter: boolean;
   readonly precision: Precision;
   readonly config: KernelConfig;
   readonly maxBinding: number;
@@ -97,6 +99,7 @@ export class GpuContext {
     const info = adapterInfo;
     this.device = device;
     this.adapterName = adapterName(info);
+    this.cpuAdapter = isCpuAdapter(info);
     this.precision = precision;
     const l = device.limits;
     const config = chooseConfig({ info, maxInvocations: l.maxComputeInvocationsPerWorkgroup, subgroups: device.features.has('subgroups') });
@@ -254,11 +257,24 @@ export class GpuContext {
 
   /** A buffer filled from `data` at creation (mappedAtCreation), sized up to a multiple of 4 bytes. */
   upload(label: string, data: ArrayBufferView, usage: number): GPUBuffer {
-    const size = Math.max(16, Math.ceil(data.byteLength / 4) * 4);
+    return this.createFilled(label, data.byteLength, usage, (mapped) =>
+      new Uint8Array(mapped).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
+    );
+  }
+
+  /**
+   * A buffer of `bytes` (rounded up to a multiple of 4) whose contents `fill` writes into its mapped,
+   * zero-initialised memory at creation: data produced straight into GPU-visible memory, no copy.
+   */
+  createFilled(label: string, bytes: number, usage: number, fill: (mapped: ArrayBuffer) => void): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 4) * 4);
     if (size > this.maxBuffer) throw new GpuError(`${label}: ${size} bytes exceed maxBufferSize ${this.maxBuffer}`);
     const buf = this.device.createBuffer({ label, size, usage, mappedAtCreation: true });
-    new Uint8Array(buf.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    buf.unmap();
+    try {
+      fill(buf.getMappedRange());
+    } finally {
+      buf.unmap();
+    }
     return buf;
   }
 

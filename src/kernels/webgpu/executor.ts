@@ -1,8 +1,9 @@
 /// <reference types="@webgpu/types" />
 // The WebGPU executor. A Backend<Sym> that records instead of computing: running the graph walker once
 // for an input shape yields a Plan, a list of dispatches over symbolic values. Each value gets a
-// buffer slot assigned by liveness (slots freed by release() are reused, best fit first), so a plan
-// needs only a handful of activation buffers. Pipelines are compiled once per runtime and cached; a
+// buffer slot of its own while recording; when the plan is built, slots whose lifetimes do not overlap
+// are packed into shared memory (arena.ts), so a plan's activations take about the peak of the bytes
+// live at any one dispatch. Pipelines are compiled once per runtime and cached; a
 // plan's buffers, uniforms and bind groups are built once per input shape and cached. A run writes the
 // input, records every dispatch into one command encoder, submits once and reads back once.
 //
@@ -15,6 +16,7 @@ import { forward, type StageName } from '../../nn/forward.ts';
 import type { FoldedConv, Linear, ResNetModel } from '../../nn/model.ts';
 import { outputSize } from '../../nn/spec.ts';
 import { f16BitsToF32, f32ToF16Bits, Tensor } from '../../tensor/tensor.ts';
+import { placeInArenas, type Lifetime } from './arena.ts';
 import { GpuContext, GpuError, type LimitOverrides } from './device.ts';
 import {
   avgPoolParams,
@@ -26,10 +28,10 @@ import {
   gemmParams,
   im2colParams,
   maxPoolParams,
-  packConv,
-  packLinear,
+  convPacking,
+  linearPacking,
   toNhwcParams,
-  type PackedGemmWeights,
+  type GemmPacking,
   type Precision,
 } from './kernels.ts';
 
@@ -79,9 +81,11 @@ const MAP_READ = 0x01;
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
-/** Weights on the GPU, uploaded on first use and shared by every plan of a runtime. */
+/** Weights on the GPU, packed straight into mapped buffers on first use and shared by every plan of a runtime. */
 class WeightStore {
   private readonly map = new Map<object, GpuWeights>();
+  /** f16 mode: B is packed in f32 here, then converted into the mapped buffer (reused across layers). */
+  private scratch = new Float32Array(0);
   bytes = 0;
   constructor(private readonly ctx: GpuContext) {}
 
@@ -90,12 +94,19 @@ class WeightStore {
     if (!w) {
       const g = this.ctx.config.gemm;
       const panel = g.wgY * g.tn4;
-      const packed: PackedGemmWeights = 'kernel' in key ? packConv(key, panel) : packLinear(key, panel);
-      const data = this.ctx.precision === 'f16' ? f32ToF16Bits(packed.b) : packed.b;
-      const b = this.ctx.upload(`${label}.weight`, data, USAGE_STORAGE);
-      const bias = this.ctx.upload(`${label}.bias`, packed.bias, USAGE_STORAGE);
+      const packing: GemmPacking = 'kernel' in key ? convPacking(key, panel) : linearPacking(key, panel);
+      const f16 = this.ctx.precision === 'f16';
+      const b = this.ctx.createFilled(`${label}.weight`, packing.length * (f16 ? 2 : 4), USAGE_STORAGE, (mapped) => {
+        if (!f16) return packing.fill(new Float32Array(mapped, 0, packing.length));
+        if (this.scratch.length < packing.length) this.scratch = new Float32Array(packing.length);
+        const f32 = this.scratch.subarray(0, packing.length);
+        f32.fill(0);
+        packing.fill(f32);
+        f32ToF16Bits(f32, new Uint16Array(mapped, 0, packing.length));
+      });
+      const bias = this.ctx.upload(`${label}.bias`, packing.bias, USAGE_STORAGE);
       this.bytes += b.size + bias.size;
-      w = { b, bias, k4: packed.k4, n4: packed.n4 };
+      w = { b, bias, k4: packing.k4, n4: packing.n4 };
       this.map.set(key, w);
     }
     return w;
@@ -115,8 +126,8 @@ class WeightStore {
 export class Recorder implements Backend<Sym> {
   readonly name = 'webgpu';
   readonly dispatches: DispatchRec[] = [];
+  /** Bytes of each slot (one per value, im2col scratch and the NCHW input; packed by placeInArenas). */
   readonly slotSizes: number[] = [];
-  private readonly freeSlots: number[] = [];
   private readonly live = new Set<number>();
   private nextId = 0;
   private readonly eb: number; // bytes per stored element
@@ -126,10 +137,10 @@ export class Recorder implements Backend<Sym> {
    * residual is released before anything else is recorded (as the bottleneck does), that stands and
    * saves a buffer; otherwise settle() gives the output a slot of its own.
    */
-  private pendingInPlace: { y: Sym; r: Sym; idx: number[]; bytes: number; what: string; exclude: number[] } | null = null;
+  private pendingInPlace: { y: Sym; r: Sym; idx: number[]; bytes: number; what: string } | null = null;
   /** Write residual convs in place when their residual dies right after (default on). */
   inPlaceResidual = true;
-  /** The slot the NCHW input is written to; free again once it is converted to NHWC. */
+  /** The slot the NCHW input is written to (dead once converted to NHWC). */
   inputSlot = -1;
 
   constructor(
@@ -145,30 +156,12 @@ export class Recorder implements Backend<Sym> {
     return h * w * c4 * 4 * this.eb;
   }
 
-  private alloc(bytes: number, what: string, exclude: readonly number[] = []): number {
+  private alloc(bytes: number, what: string): number {
     if (bytes > this.ctx.maxBuffer) {
       throw new GpuError(`${what}: needs a ${bytes}-byte buffer, over maxBufferSize ${this.ctx.maxBuffer}; use a smaller batch`);
     }
-    // Best fit among free slots; else grow the largest free slot; else a new slot.
-    let best = -1;
-    for (const [i, s] of this.freeSlots.entries()) {
-      const size = this.slotSizes[s];
-      if (!exclude.includes(s) && size >= bytes && (best < 0 || size < this.slotSizes[this.freeSlots[best]])) best = i;
-    }
-    if (best < 0) {
-      for (const [i, s] of this.freeSlots.entries()) {
-        if (!exclude.includes(s) && (best < 0 || this.slotSizes[s] > this.slotSizes[this.freeSlots[best]])) best = i;
-      }
-    }
-    let slot: number;
-    if (best >= 0) {
-      slot = this.freeSlots.splice(best, 1)[0];
-      this.slotSizes[slot] = Math.max(this.slotSizes[slot], bytes);
-    } else {
-      slot = this.slotSizes.length;
-      this.slotSizes.push(bytes);
-    }
-    return slot;
+    this.slotSizes.push(bytes);
+    return this.slotSizes.length - 1;
   }
 
   private value(n: number, h: number, w: number, c: number, what: string, slot?: number): Sym {
@@ -186,20 +179,18 @@ export class Recorder implements Backend<Sym> {
       // The residual died right after the conv that adds it: the conv's in-place write stands, and
       // x's slot is y's from now on.
       this.pendingInPlace = null;
-      return;
     }
-    this.freeSlots.push(x.slot);
   }
 
   /**
    * Called before anything but a release: a conv recorded as writing over its residual, whose residual
-   * did not die right away, gets its own output slot after all (never one its dispatches read).
+   * did not die right away, gets its own output slot after all.
    */
   settle(): void {
     const p = this.pendingInPlace;
     if (!p) return;
     this.pendingInPlace = null;
-    const slot = this.alloc(p.bytes, p.what, p.exclude);
+    const slot = this.alloc(p.bytes, p.what);
     for (const i of p.idx) {
       const d = this.dispatches[i];
       const [a, b, bias, , out] = d.binds;
@@ -254,6 +245,18 @@ export class Recorder implements Backend<Sym> {
     return { WG: this.ctx.config.wg1d };
   }
 
+  /**
+   * The pipelines a ResNet forward records on this context (what input(), conv2d(), maxPool(),
+   * globalAvgPool() and linear() emit), so they can be compiled before the weights are loaded.
+   */
+  static resnetKernels(ctx: GpuContext): Array<[string, Record<string, number>]> {
+    const wg = { WG: ctx.config.wg1d };
+    const gemm: [string, Record<string, number>] = [ctx.config.gemmKernel, gemmDefs(ctx.config)];
+    const spatial: Array<[string, Record<string, number>]> =
+      ctx.config.conv === 'implicit' ? [[convKernel(ctx.config), gemmDefs(ctx.config)]] : [['im2col', wg]];
+    return [['nchw_to_nhwc', wg], ...spatial, gemm, ['maxpool', wg], ['avgpool', wg]];
+  }
+
   input(x: Tensor): Sym {
     this.settle();
     if (x.shape.length !== 4) throw new GpuError(`input must be NCHW, got [${x.shape.join(', ')}]`);
@@ -269,7 +272,6 @@ export class Recorder implements Backend<Sym> {
         this.slotBind(y.slot, s * outImage, k * outImage),
       ]);
     }
-    this.freeSlots.push(this.inputSlot);
     return y;
   }
 
@@ -332,12 +334,7 @@ export class Recorder implements Backend<Sym> {
       this.emit(`${label}: gemm`, this.ctx.config.gemmKernel, gemmDefs(this.ctx.config),
         flags(gemmParams(tile, cnt * oh * ow, wts.k4, wts.n4, epilogue.relu, !!r)), [a, ...epi]);
     }
-    if (col >= 0) this.freeSlots.push(col);
-    if (inPlace) {
-      this.pendingInPlace = {
-        y, r, idx: epilogueDispatches, bytes: x.n * outImage, what: label, exclude: col >= 0 ? [x.slot, r.slot, col] : [x.slot, r.slot],
-      };
-    }
+    if (inPlace) this.pendingInPlace = { y, r, idx: epilogueDispatches, bytes: x.n * outImage, what: label };
     return y;
   }
 
@@ -409,11 +406,34 @@ interface ReadSpec {
   readonly bytes: number;
 }
 
+/** A slot's memory: a range of one arena buffer. */
+interface SlotRange {
+  readonly buffer: GPUBuffer;
+  readonly offset: number;
+}
+
+/** Each slot's lifetime in dispatch indices: the input is written before the first, outputs read after the last. */
+function slotLifetimes(rec: Recorder, outputs: ReadonlyMap<string, Sym>): Lifetime[] {
+  const first = rec.slotSizes.map(() => Infinity);
+  const last = rec.slotSizes.map(() => -Infinity);
+  rec.dispatches.forEach((d, i) => {
+    for (const b of d.binds) {
+      if (b.res.kind !== 'slot') continue;
+      first[b.res.slot] = Math.min(first[b.res.slot], i);
+      last[b.res.slot] = Math.max(last[b.res.slot], i);
+    }
+  });
+  first[rec.inputSlot] = -1;
+  for (const sym of outputs.values()) last[sym.slot] = rec.dispatches.length;
+  return rec.slotSizes.map((bytes, i) => ({ bytes, first: first[i], last: Math.max(last[i], first[i]) }));
+}
+
 /** A recorded forward for one input shape, with its GPU objects built. */
 class Plan {
   private constructor(
     readonly ctx: GpuContext,
-    readonly slots: GPUBuffer[],
+    readonly arenas: GPUBuffer[],
+    readonly slots: SlotRange[],
     readonly inputSlot: number,
     readonly uniforms: GPUBuffer,
     readonly readback: GPUBuffer,
@@ -422,7 +442,7 @@ class Plan {
   ) {}
 
   get bytes(): number {
-    return this.slots.reduce((a, b) => a + b.size, 0) + this.uniforms.size + this.readback.size;
+    return this.arenas.reduce((a, b) => a + b.size, 0) + this.uniforms.size + this.readback.size;
   }
 
   static async build(ctx: GpuContext, rec: Recorder, outputs: ReadonlyMap<string, Sym>, what: string): Promise<Plan> {
@@ -442,12 +462,15 @@ class Plan {
     const created: GPUBuffer[] = [];
     try {
       return await ctx.scoped(`${what}: building the plan`, async () => {
-        const slots = rec.slotSizes.map((size, i) => {
-          const usage = USAGE_STORAGE | USAGE_COPY_SRC | (i === rec.inputSlot ? USAGE_COPY_DST : 0);
-          const b = d.createBuffer({ label: `${what} slot ${i}`, size: Math.max(16, Math.ceil(size / 4) * 4), usage });
+        const lifetimes = slotLifetimes(rec, outputs);
+        const { placements, arenaSizes } = placeInArenas(lifetimes, ctx.storageAlign, ctx.maxBuffer);
+        const arenas = arenaSizes.map((size, i) => {
+          const usage = USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST;
+          const b = d.createBuffer({ label: `${what} activations ${i}`, size: Math.max(16, Math.ceil(size / 4) * 4), usage });
           created.push(b);
           return b;
         });
+        const slots = placements.map((p) => ({ buffer: arenas[p.arena], offset: p.offset }));
         const ualign = Math.max(ctx.uniformAlign, 16);
         const uoffsets: number[] = [];
         let usize = 0;
@@ -474,14 +497,14 @@ class Plan {
           const pipeline = pipelines[i];
           const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: uoffsets[i], size: r.words.byteLength } }];
           r.binds.forEach((b, j) => {
-            const buffer = b.res.kind === 'slot' ? slots[b.res.slot] : b.res.buffer;
-            entries.push({ binding: j + 1, resource: { buffer, offset: b.offset, size: b.size } });
+            const at = b.res.kind === 'slot' ? slots[b.res.slot] : { buffer: b.res.buffer, offset: 0 };
+            entries.push({ binding: j + 1, resource: { buffer: at.buffer, offset: at.offset + b.offset, size: b.size } });
           });
           const bindGroup = d.createBindGroup({ label: `${r.label} (${r.kernel})`, layout: pipeline.getBindGroupLayout(0), entries });
           const [x, y] = foldGroups(r.groups, ctx.maxGroupsPerDim);
           return { label: r.label, pipeline, bindGroup, x, y };
         });
-        return new Plan(ctx, slots, rec.inputSlot, uniforms, readback, steps, reads);
+        return new Plan(ctx, arenas, slots, rec.inputSlot, uniforms, readback, steps, reads);
       });
     } catch (e) {
       for (const b of created) b.destroy();
@@ -496,7 +519,8 @@ class Plan {
     const d = ctx.device;
     let query: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
     await ctx.scoped(what, () => {
-      d.queue.writeBuffer(this.slots[this.inputSlot], 0, input.buffer, input.byteOffset, input.byteLength);
+      const at = this.slots[this.inputSlot];
+      d.queue.writeBuffer(at.buffer, at.offset, input.buffer, input.byteOffset, input.byteLength);
       const enc = d.createCommandEncoder({ label: what });
       if (profile) {
         // One pass per dispatch, with timestamps at its start and end.
@@ -529,7 +553,8 @@ class Plan {
         pass.end();
       }
       for (const r of this.reads) {
-        enc.copyBufferToBuffer(this.slots[r.sym.slot], 0, this.readback, r.offset, Math.ceil(r.bytes / 4) * 4);
+        const at = this.slots[r.sym.slot];
+        enc.copyBufferToBuffer(at.buffer, at.offset, this.readback, r.offset, Math.ceil(r.bytes / 4) * 4);
       }
       d.queue.submit([enc.finish()]);
     });
@@ -563,7 +588,7 @@ class Plan {
   }
 
   destroy(): void {
-    for (const b of this.slots) b.destroy();
+    for (const b of this.arenas) b.destroy();
     this.uniforms.destroy();
     this.readback.destroy();
   }
@@ -688,22 +713,38 @@ export interface WebGpuEngine extends Engine {
   gpuBytes(): Promise<{ weights: number; activations: number; total: number }>;
 }
 
-/** The ResNet engine on WebGPU. `gpu` is navigator.gpu, or nodeGpu() from src/platform/node-gpu.ts. */
+/**
+ * The ResNet engine on WebGPU. `gpu` is navigator.gpu, or nodeGpu() from src/platform/node-gpu.ts.
+ * `model` may be a promise (weights still being read): the device is acquired and every pipeline
+ * compiled meanwhile, and the weights are packed straight into GPU memory once it resolves.
+ */
 export async function createWebGpuEngine(
-  model: ResNetModel,
+  model: ResNetModel | Promise<ResNetModel>,
   gpu: GPU,
   opts: { precision: Precision; limits?: LimitOverrides } = { precision: 'f32' },
 ): Promise<WebGpuEngine> {
-  const runtime = await WebGpuRuntime.create(gpu, opts.precision, opts.limits);
+  const weights = Promise.resolve(model);
+  weights.catch(() => {}); // awaited below; a failed read must not count as unhandled meanwhile
+  let runtime: WebGpuRuntime;
   try {
-    await runtime.ctx.scoped('uploading weights', () => runtime.preload(model));
+    runtime = await WebGpuRuntime.create(gpu, opts.precision, opts.limits);
+  } catch (e) {
+    throw (await weights.then(() => null, (err: unknown) => err)) ?? e; // a bad weights file is the news
+  }
+  const ctx = runtime.ctx;
+  let loaded: ResNetModel;
+  try {
+    // One at a time, as everything that uses error scopes (they form one stack per device).
+    for (const [kernel, defs] of Recorder.resnetKernels(ctx)) await ctx.pipeline(kernel, defs);
+    loaded = await weights;
+    await ctx.scoped('uploading weights', () => runtime.preload(loaded));
   } catch (e) {
     runtime.dispose();
     throw e;
   }
   let disposed = false;
   const program = (keep: ReadonlySet<StageName>) => (b: Backend<Sym>, input: Sym) => {
-    const r = forward(b, model, input, keep);
+    const r = forward(b, loaded, input, keep);
     const m = new Map<string, Sym>([['features', r.features]]);
     if (r.logits) m.set('logits', r.logits);
     for (const [name, v] of r.stages) m.set(`stage:${name}`, v);

@@ -56,8 +56,7 @@ export interface AdapterTraits {
  */
 export function chooseConfig(t: AdapterTraits): KernelConfig {
   const info = t.info;
-  const text = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.description ?? ''} ${info?.device ?? ''}`.toLowerCase();
-  const cpu = /llvmpipe|lavapipe|swiftshader|software|cpu/.test(text);
+  const cpu = isCpuAdapter(info);
   const sg8 = info?.subgroupMinSize === 8 && info?.subgroupMaxSize === 8;
   const wg1d = Math.min(cpu ? 64 : 256, t.maxInvocations);
   const conv: ConvPath = 'implicit';
@@ -69,6 +68,12 @@ export function chooseConfig(t: AdapterTraits): KernelConfig {
     else wgX /= 2;
   }
   return { gemmKernel: 'gemm', gemm: { ...gemm, wgX, wgY }, conv, wg1d };
+}
+
+/** lavapipe/llvmpipe, SwiftShader and other adapters that run shaders on the CPU. */
+export function isCpuAdapter(info: GPUAdapterInfo | undefined): boolean {
+  const text = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.description ?? ''} ${info?.device ?? ''}`.toLowerCase();
+  return /llvmpipe|lavapipe|swiftshader|software|cpu/.test(text);
 }
 
 /** The implicit-GEMM conv kernel matching a config's GEMM kernel (same tile, same weight panels). */
@@ -176,63 +181,94 @@ export function toNhwcParams(wg: number, n: number, c: number, hw: number, c4: n
 
 // ---- Weights ----
 
-export interface PackedGemmWeights {
-  /** B in column panels: [N4p / panel, K, 4·panel] f32 (converted to the storage type on upload). */
-  readonly b: Float32Array;
-  /** f32 [4·n4]. */
-  readonly bias: Float32Array;
+/**
+ * How one GEMM weight matrix is laid out on the GPU: B [K, N] in column panels (see gemm.wgsl) plus
+ * its bias. `fill` writes B into a zeroed f32 array of `length` values (a mapped GPU buffer, so the
+ * weights are copied once, from the file's values straight into GPU memory).
+ */
+export interface GemmPacking {
   readonly k4: number;
   readonly n4: number;
+  /** Values of B: [N4p / panel, K, 4·panel] with K = 4·k4. */
+  readonly length: number;
+  /** f32 [4·n4]. */
+  readonly bias: Float32Array;
+  fill(out: Float32Array): void;
 }
 
 /**
- * Packs a GEMM weight matrix into B panels of `panel` vec4 columns: B[p][k][c] = W[n][src(k)] with
- * n = 4·panel·p + c, where W is row-major with `rowLength` values per output n and `sourceOf[k]` is
- * the source column of B's row k (−1 for a zero padding row). K = 4·k4; columns past nReal are zero.
+ * Writes B[p][k][c] = W[n][src(k)] · scale[n] with n = 4·panel·p + c, where W is row-major with
+ * `rowLength` values per output n and `sourceOf[k]` is the source column of B's row k (−1 for a zero
+ * padding row). K = 4·k4; columns past nReal stay zero.
  */
-function packPanels(k4: number, nReal: number, panel: number, w: Float32Array, rowLength: number, sourceOf: Int32Array): Float32Array {
+function packPanels(
+  out: Float32Array, k4: number, nReal: number, panel: number, w: Float32Array, rowLength: number, sourceOf: Int32Array,
+  scale: Float64Array | null,
+): void {
   const pw = 4 * panel;
   const kk = 4 * k4;
-  const b = new Float32Array(Math.ceil(Math.ceil(nReal / 4) / panel) * kk * pw);
   for (let n = 0; n < nReal; n++) {
     const p = Math.floor(n / pw);
-    const out = p * kk * pw + (n - p * pw);
+    const base = p * kk * pw + (n - p * pw);
     const row = n * rowLength;
+    const s = scale ? scale[n] : 1;
     for (let k = 0; k < kk; k++) {
       const src = sourceOf[k];
-      if (src >= 0) b[out + k * pw] = w[row + src];
+      if (src >= 0) out[base + k * pw] = w[row + src] * s;
     }
   }
-  return b;
+}
+
+function panelsLength(k4: number, n4: number, panel: number): number {
+  return Math.ceil(n4 / panel) * 4 * k4 * 4 * panel;
+}
+
+function paddedBias(bias: Float32Array, n4: number): Float32Array {
+  const out = new Float32Array(4 * n4);
+  out.set(bias);
+  return out;
 }
 
 /**
  * OIHW conv weights → B with k = (ky·KW + kx)·4·C4in + ci (zero rows for padded channels), in panels
- * of `panel` vec4 columns.
+ * of `panel` vec4 columns. A conv whose BatchNorm fold was deferred is scaled while packing.
  */
-export function packConv(conv: FoldedConv, panel: number): PackedGemmWeights {
+export function convPacking(conv: FoldedConv, panel: number): GemmPacking {
   const { inChannels: cin, outChannels: cout, kernel: k } = conv;
   const c4 = Math.ceil(cin / 4);
   const cp = 4 * c4;
   const k4 = k * k * c4;
-  // Row k of B ↔ (tap, ci); its source within an output channel's OIHW row is ci·k·k + tap.
-  const sourceOf = Int32Array.from({ length: 4 * k4 }, (_, row) => {
-    const tap = Math.floor(row / cp);
-    const ci = row - tap * cp;
-    return ci < cin ? ci * k * k + tap : -1;
-  });
-  const b = packPanels(k4, cout, panel, conv.weight, cin * k * k, sourceOf);
-  const bias = new Float32Array(4 * Math.ceil(cout / 4));
-  bias.set(conv.bias);
-  return { b, bias, k4, n4: Math.ceil(cout / 4) };
+  const n4 = Math.ceil(cout / 4);
+  return {
+    k4,
+    n4,
+    length: panelsLength(k4, n4, panel),
+    bias: paddedBias(conv.bias, n4),
+    fill(out) {
+      // Row k of B ↔ (tap, ci); its source within an output channel's OIHW row is ci·k·k + tap.
+      const sourceOf = Int32Array.from({ length: 4 * k4 }, (_, row) => {
+        const tap = Math.floor(row / cp);
+        const ci = row - tap * cp;
+        return ci < cin ? ci * k * k + tap : -1;
+      });
+      const { weight, scale } = conv.unscaled ?? { weight: conv.weight, scale: null };
+      packPanels(out, k4, cout, panel, weight, cin * k * k, sourceOf, scale);
+    },
+  };
 }
 
 /** fc weight [out, in] → B [in (padded to 4), out], in panels of `panel` vec4 columns. */
-export function packLinear(fc: Linear, panel: number): PackedGemmWeights {
+export function linearPacking(fc: Linear, panel: number): GemmPacking {
   const k4 = Math.ceil(fc.inFeatures / 4);
-  const sourceOf = Int32Array.from({ length: 4 * k4 }, (_, row) => (row < fc.inFeatures ? row : -1));
-  const b = packPanels(k4, fc.outFeatures, panel, fc.weight, fc.inFeatures, sourceOf);
-  const bias = new Float32Array(4 * Math.ceil(fc.outFeatures / 4));
-  bias.set(fc.bias);
-  return { b, bias, k4, n4: Math.ceil(fc.outFeatures / 4) };
+  const n4 = Math.ceil(fc.outFeatures / 4);
+  return {
+    k4,
+    n4,
+    length: panelsLength(k4, n4, panel),
+    bias: paddedBias(fc.bias, n4),
+    fill(out) {
+      const sourceOf = Int32Array.from({ length: 4 * k4 }, (_, row) => (row < fc.inFeatures ? row : -1));
+      packPanels(out, k4, fc.outFeatures, panel, fc.weight, fc.inFeatures, sourceOf, null);
+    },
+  };
 }
