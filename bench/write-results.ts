@@ -2,7 +2,7 @@
 // of issue 6 with their status, our end-to-end, cold-start and kernel tables, and the peers side by
 // side with ratios. The file is generated; regenerate it rather than editing it:
 //   npx resnet50 bench --peers --kernels --json bench/out/bench.json && npx tsx bench/write-results.ts bench/out/bench.json
-//   npx tsx bench/write-results.ts REPORT.json [--out bench/RESULTS.md]
+//   npx tsx bench/write-results.ts REPORT.json [REPORT.json …] [--out bench/RESULTS.md]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -184,7 +184,9 @@ export function renderResults(r: SuiteReport): string {
     L.push(row(['shape', 'path', 'GPU ms', 'GFLOP/s', 'GB/s', '% of peak', 'max-rel', 'dispatches']));
     L.push(row(Array(8).fill('---')));
     for (const q of k.results) {
-      L.push(row([q.shape, q.variant, q.ms.toFixed(2), q.gflops.toFixed(1), q.gbps.toFixed(2), q.peakFraction === null ? '—' : `${(100 * q.peakFraction).toFixed(0)}%`,
+      // A kernel shorter than the timer's resolution reads 0 ms (rates Infinity, null in the JSON).
+      const n = (v: number | null, digits: number) => (v === null || !Number.isFinite(v) || q.ms === 0 ? '—' : v.toFixed(digits));
+      L.push(row([q.shape, q.variant, q.ms === 0 ? '< timer resolution' : q.ms.toFixed(2), n(q.gflops, 1), n(q.gbps, 2), n(q.peakFraction === null ? null : 100 * q.peakFraction, 0) + (q.peakFraction === null || q.ms === 0 ? '' : '%'),
         q.check ? q.check.maxRel.toExponential(1) : '—', Object.entries(q.kernels).map(([n, t]) => `${n} ${t.toFixed(2)}`).join(', ')]));
     }
     const variants = [...new Set(k.results.map((q) => q.variant))];
@@ -205,9 +207,10 @@ export function renderResults(r: SuiteReport): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' } } });
-  if (!positionals[0]) throw new Error('usage: npx tsx bench/write-results.ts REPORT.json [--out bench/RESULTS.md]');
-  const report = JSON.parse(readFileSync(positionals[0], 'utf8')) as SuiteReport;
+  if (!positionals[0]) throw new Error('usage: npx tsx bench/write-results.ts REPORT.json [REPORT.json …] [--out bench/RESULTS.md]');
+  // Several reports (e.g. a main run and a tile sweep on the same machine) are rendered one after another.
+  const reports = positionals.map((p) => JSON.parse(readFileSync(p, 'utf8')) as SuiteReport);
   const out = values.out ?? join(import.meta.dirname, 'RESULTS.md');
-  writeFileSync(out, renderResults(report));
+  writeFileSync(out, reports.map(renderResults).join('\n---\n\n'));
   console.log(`wrote ${out}`);
 }

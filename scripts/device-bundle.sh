@@ -3,7 +3,11 @@
 # no Node, no node_modules and no network, beside a copy of this working tree. .device/run.sh
 # (a copy of scripts/device-run.sh) unpacks it there and runs the suite:
 #   node.xz                this machine's Node 20 (needs only glibc ≥ 2.28, libstdc++, libgcc_s)
-#   libvulkan1_*.deb       the Vulkan loader, installed there only if the machine lacks one
+#   *.deb                  the Vulkan loader (libvulkan1) and libglvnd (libglvnd0, libglx0, libegl1, libgl1,
+#                          libopengl0, libgles2): NVIDIA's Vulkan ICD is libGLX_nvidia.so.0, which needs
+#                          libGLdispatch; the H100 image has neither (without them: 'Could not get
+#                          vkCreateInstance via vk_icdGetInstanceProcAddr'). All unpacked into / there,
+#                          as the device README advises.
 #   node_modules/webgpu/   Dawn (dist/linux-x64/dawn.node.xz) and its index.js
 #   node_modules/onnxruntime-web/   package.json, the WebGPU bundle and its WASM (.xz)
 #   app/                   esbuild bundle of bench/device/main.ts: our src, the bench and TF.js, with
@@ -23,7 +27,7 @@ mkdir -p "$D/app" "$D/node_modules/webgpu/dist/linux-x64" "$D/node_modules/onnxr
 echo "node $(node --version): compressing $(command -v node)"
 xz -T2 -9 -c "$(readlink -f "$(command -v node)")" >"$D/node.xz"
 
-(cd "$D" && apt-get -q -o APT::Sandbox::User=root download libvulkan1 >/dev/null)
+(cd "$D" && apt-get -q -o APT::Sandbox::User=root download libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libopengl0 libgles2 >/dev/null)
 
 cp "$NM/webgpu/package.json" "$NM/webgpu/index.js" "$D/node_modules/webgpu/"
 xz -T2 -9 -c "$NM/webgpu/dist/linux-x64/dawn.node" >"$D/node_modules/webgpu/dist/linux-x64/dawn.node.xz"

@@ -6,7 +6,8 @@
 #                                peers merged in), log.txt, nvidia-smi.txt; partial results as it goes
 # Steps, each under `timeout`, all within BUDGET seconds (default 330); a failed step is logged and the
 # next one runs, and the script exits 0:
-#   unpack Node, Dawn and ORT-web's WASM; install the Vulkan loader if the machine has none; always use
+#   unpack Node, Dawn and ORT-web's WASM; unpack the Vulkan loader and libglvnd (NVIDIA's Vulkan ICD
+#   needs libGLdispatch) into /; always use
 #   the NVIDIA ICD when its file exists (it is outside the loader's search path, and naming it keeps any
 #   CPU driver out of Dawn's choice); the adapter; in the background, the seeded weights, their ONNX
 #   export ($PYTHON, default python3) and the peers' CPU reference logits; the suite (kernels with
@@ -91,16 +92,18 @@ main() {
   fi
   echo "unpacked: node $("$NODE" --version) ($((SECONDS - START)) s)"
 
-  local loader deb
-  loader=$(ldconfig -p | grep 'libvulkan\.so\.1 ') # (not grep -q: with pipefail, ldconfig's SIGPIPE fails the test)
-  if [ -n "$loader" ]; then
-    echo "Vulkan loader: $loader"
-  else
-    deb=$(readlink -f "$D"/libvulkan1_*.deb)
-    echo "Vulkan loader: none; installing $deb"
-    if command -v dpkg >/dev/null; then dpkg -x "$deb" /; else (cd "$TMP" && ar x "$deb" && tar -xf data.tar.* -C /); fi
+  # The Vulkan loader and libglvnd (NVIDIA's Vulkan ICD, libGLX_nvidia.so.0, needs libGLdispatch),
+  # unpacked over / as the device README advises (both were missing on the H100 image, 2026-11-26).
+  # Only where either is missing, so a machine's own packages are never overwritten.
+  local deb have
+  have=$(ldconfig -p | grep -cE 'libvulkan\.so\.1 |libGLdispatch\.so\.0 ') # (grep -q + pipefail: SIGPIPE)
+  if [ "$have" -lt 2 ]; then
+    for deb in "$D"/*.deb; do
+      if command -v dpkg >/dev/null; then dpkg -x "$deb" /; else (cd "$TMP" && ar x "$deb" && tar -xf data.tar.* -C /); fi
+    done
   fi
-  ldconfig # the new loader, and any driver library the cache lacks
+  ldconfig # the new libraries, and any driver library the cache lacks
+  echo "Vulkan loader: $(ldconfig -p | grep 'libvulkan\.so\.1 ' | head -1)"
   local icd=${NVIDIA_ICD:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
   if [ -f "$icd" ]; then
     export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd # the second for loaders older than 1.3.207

@@ -73,17 +73,10 @@ export function f16BitsToF32(bits: Uint16Array): Float32Array {
 }
 
 /** Round f32 values to the nearest f16 (ties to even), returned as bit patterns. */
-export function f32ToF16Bits(values: Float32Array, out = new Uint16Array(values.length)): Uint16Array {
-  if (out.length < values.length) throw new Error(`f32ToF16Bits: ${values.length} values into ${out.length} halves`);
+export function f32ToF16Bits(values: Float32Array): Uint16Array {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  for (let i = 0; i < values.length; i++) {
-    const x = bits[i];
-    const a = x & 0x7fffffff;
-    // |v| in [2^-14, 2^16): f16's normal range (and what rounds to its infinity). Rebias the exponent
-    // and round the mantissa to nearest even in one integer add; a carry bumps the exponent.
-    if (a >= 0x38800000 && a < 0x47800000) out[i] = ((x >>> 16) & 0x8000) | ((a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >>> 13);
-    else out[i] = f32BitsToF16Bits(x);
-  }
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = f32BitsToF16Bits(bits[i]);
   return out;
 }
 
@@ -100,8 +93,12 @@ function roundHalfEven(kept: number, dropped: number, halfway: number): number {
  * 127), 23-bit mantissa; f16: sign, 5-bit exponent (bias 15), 10-bit mantissa. Values below f16's
  * normal range become subnormals (mantissa shifted right, with the implicit 1), above it infinity.
  */
-function f32BitsToF16Bits(x: number): number {
+export function f32BitsToF16Bits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
+  const a = x & 0x7fffffff;
+  // |v| in [2^-14, 2^16): f16's normal range (and what rounds to its infinity), the common case. Rebias
+  // the exponent and round the mantissa to nearest even in one integer add; a carry bumps the exponent.
+  if (a >= 0x38800000 && a < 0x47800000) return sign | ((a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >>> 13);
   const exponent = (x >>> 23) & 0xff;
   const mantissa = x & 0x7fffff;
   if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0); // NaN, ±inf

@@ -15,7 +15,7 @@ import { checkInput, type Engine, type EngineOutput } from '../../nn/engine.ts';
 import { forward, type StageName } from '../../nn/forward.ts';
 import type { FoldedConv, Linear, ResNetModel } from '../../nn/model.ts';
 import { outputSize } from '../../nn/spec.ts';
-import { f16BitsToF32, f32ToF16Bits, Tensor } from '../../tensor/tensor.ts';
+import { f16BitsToF32, Tensor } from '../../tensor/tensor.ts';
 import { placeInArenas, type Lifetime } from './arena.ts';
 import { GpuContext, GpuError, type LimitOverrides } from './device.ts';
 import {
@@ -84,8 +84,6 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 /** Weights on the GPU, packed straight into mapped buffers on first use and shared by every plan of a runtime. */
 class WeightStore {
   private readonly map = new Map<object, GpuWeights>();
-  /** f16 mode: B is packed in f32 here, then converted into the mapped buffer (reused across layers). */
-  private scratch = new Float32Array(0);
   bytes = 0;
   constructor(private readonly ctx: GpuContext) {}
 
@@ -96,14 +94,9 @@ class WeightStore {
       const panel = g.wgY * g.tn4;
       const packing: GemmPacking = 'kernel' in key ? convPacking(key, panel) : linearPacking(key, panel);
       const f16 = this.ctx.precision === 'f16';
-      const b = this.ctx.createFilled(`${label}.weight`, packing.length * (f16 ? 2 : 4), USAGE_STORAGE, (mapped) => {
-        if (!f16) return packing.fill(new Float32Array(mapped, 0, packing.length));
-        if (this.scratch.length < packing.length) this.scratch = new Float32Array(packing.length);
-        const f32 = this.scratch.subarray(0, packing.length);
-        f32.fill(0);
-        packing.fill(f32);
-        f32ToF16Bits(f32, new Uint16Array(mapped, 0, packing.length));
-      });
+      const b = this.ctx.createFilled(`${label}.weight`, packing.length * (f16 ? 2 : 4), USAGE_STORAGE, (mapped) =>
+        packing.fill(f16 ? new Uint16Array(mapped, 0, packing.length) : new Float32Array(mapped, 0, packing.length)),
+      );
       const bias = this.ctx.upload(`${label}.bias`, packing.bias, USAGE_STORAGE);
       this.bytes += b.size + bias.size;
       w = { b, bias, k4: packing.k4, n4: packing.n4 };

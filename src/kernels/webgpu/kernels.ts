@@ -9,6 +9,7 @@
 //   GEMM weights B [K, N] with k = (ky·KW + kx)·4·C4in + ci and N = 4·C4out, stored in column panels
 //   of WG_Y·TN4 groups of 4 (see gemm.wgsl); biases f32 [4·C4out].
 import type { FoldedConv, Linear } from '../../nn/model.ts';
+import { f32BitsToF16Bits } from '../../tensor/tensor.ts';
 import { SHADERS } from './shaders.gen.ts';
 
 export type Precision = 'f32' | 'f16';
@@ -61,7 +62,10 @@ export function chooseConfig(t: AdapterTraits): KernelConfig {
   const wg1d = Math.min(cpu ? 64 : 256, t.maxInvocations);
   const conv: ConvPath = 'implicit';
   if (cpu && t.subgroups && sg8) return { gemmKernel: 'gemm_sg', gemm: { tm: 4, tn4: 4, wgX: 8, wgY: 1 }, conv, wg1d };
-  const gemm: GemmTile = cpu ? { tm: 8, tn4: 2, wgX: 8, wgY: 8 } : { tm: 4, tn4: 1, wgX: 16, wgY: 16 };
+  // GPUs: 4 rows × 8 columns per invocation, 8 × 16 invocations. Chosen by the H100 tile sweep in
+  // bench/RESULTS-h100.md (end to end: batch 1 11 ms, batch 32 40 ms, vs 13 ms and 56 ms for 4×4 per
+  // invocation in 16 × 16); measured on no other GPU yet.
+  const gemm: GemmTile = cpu ? { tm: 8, tn4: 2, wgX: 8, wgY: 8 } : { tm: 4, tn4: 2, wgX: 8, wgY: 16 };
   let { wgX, wgY } = gemm;
   while (wgX * wgY > Math.min(256, t.maxInvocations)) {
     if (wgY >= wgX) wgY /= 2;
@@ -183,8 +187,8 @@ export function toNhwcParams(wg: number, n: number, c: number, hw: number, c4: n
 
 /**
  * How one GEMM weight matrix is laid out on the GPU: B [K, N] in column panels (see gemm.wgsl) plus
- * its bias. `fill` writes B into a zeroed f32 array of `length` values (a mapped GPU buffer, so the
- * weights are copied once, from the file's values straight into GPU memory).
+ * its bias. `fill` writes B into a zeroed array of `length` values, f32 or f16 bit patterns (a mapped
+ * GPU buffer: the weights are copied once, from the file's values straight into GPU memory).
  */
 export interface GemmPacking {
   readonly k4: number;
@@ -193,20 +197,25 @@ export interface GemmPacking {
   readonly length: number;
   /** f32 [4·n4]. */
   readonly bias: Float32Array;
-  fill(out: Float32Array): void;
+  fill(out: Float32Array | Uint16Array): void;
 }
+
+/** One f32 for rounding a product to f32 before it is rounded to f16 (as an f32 array would). */
+const roundF32 = new Float32Array(1);
+const roundF32Bits = new Uint32Array(roundF32.buffer);
 
 /**
  * Writes B[p][k][c] = W[n][src(k)] · scale[n] with n = 4·panel·p + c, where W is row-major with
  * `rowLength` values per output n and `sourceOf[k]` is the source column of B's row k (−1 for a zero
- * padding row). K = 4·k4; columns past nReal stay zero.
+ * padding row). K = 4·k4; columns past nReal stay zero. Into a Uint16Array, as f16 bit patterns.
  */
 function packPanels(
-  out: Float32Array, k4: number, nReal: number, panel: number, w: Float32Array, rowLength: number, sourceOf: Int32Array,
-  scale: Float64Array | null,
+  out: Float32Array | Uint16Array, k4: number, nReal: number, panel: number, w: Float32Array, rowLength: number,
+  sourceOf: Int32Array, scale: Float64Array | null,
 ): void {
   const pw = 4 * panel;
   const kk = 4 * k4;
+  const half = out instanceof Uint16Array;
   for (let n = 0; n < nReal; n++) {
     const p = Math.floor(n / pw);
     const base = p * kk * pw + (n - p * pw);
@@ -214,7 +223,13 @@ function packPanels(
     const s = scale ? scale[n] : 1;
     for (let k = 0; k < kk; k++) {
       const src = sourceOf[k];
-      if (src >= 0) out[base + k * pw] = w[row + src] * s;
+      if (src < 0) continue;
+      if (!half) {
+        out[base + k * pw] = w[row + src] * s;
+      } else {
+        roundF32[0] = w[row + src] * s;
+        out[base + k * pw] = f32BitsToF16Bits(roundF32Bits[0]);
+      }
     }
   }
 }
