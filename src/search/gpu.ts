@@ -5,37 +5,14 @@
 // Worth it when the index stays on the GPU for many queries (an embedding service), or for large
 // batches of queries; a one-shot search of one query is dominated by the upload.
 // Runtime-neutral: takes a GPU (navigator.gpu, or Dawn's under Node) or a GPUDevice.
+import { SHADERS } from '../kernels/webgpu/shaders.gen.ts';
 import { l2Normalize } from './normalize.ts';
 import { TopK, type EmbeddingMatrix, type Neighbour } from './topk.ts';
 
 const WORKGROUP = 64;
 
-const SHADER = /* wgsl */ `
-struct Params {
-  rows: u32,     // rows of this chunk
-  dim4: u32,     // vec4s per embedding (the dimension padded to a multiple of 4)
-  queries: u32,  // queries in this group
-  _pad: u32,
-}
-@group(0) @binding(0) var<storage, read> index: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> queries: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> scores: array<f32>;   // [queries, rows]
-@group(0) @binding(3) var<uniform> params: Params;
-
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let r = gid.x;
-  let q = gid.y;
-  if (r >= params.rows || q >= params.queries) { return; }
-  let a = r * params.dim4;
-  let b = q * params.dim4;
-  var acc = vec4<f32>(0.0);
-  for (var j = 0u; j < params.dim4; j++) {
-    acc += index[a + j] * queries[b + j];
-  }
-  scores[q * params.rows + r] = (acc.x + acc.y) + (acc.z + acc.w);
-}
-`;
+/** shaders/cosine_scores.wgsl with its workgroup size. */
+const SHADER = `const WG: u32 = ${WORKGROUP}u;\n${SHADERS.cosine_scores}`;
 
 export interface GpuIndexOptions {
   /** The rows already have unit norm (as a search index stores them). */
