@@ -1,7 +1,6 @@
 // A tensor is a shape plus contiguous row-major data. Two element types: f32 (Float32Array) and
 // f16 (raw IEEE half bits in a Uint16Array). Everything the engine computes on the CPU is f32;
 // f16 exists so weights and activations can be stored and exchanged at half the size.
-import { getFloat16 } from '@petamoriken/float16';
 
 export type DType = 'f32' | 'f16';
 export type TensorData<D extends DType> = D extends 'f32' ? Float32Array : Uint16Array;
@@ -64,8 +63,16 @@ let f16Table: Float32Array | null = null;
 export function f16BitsToF32(bits: Uint16Array): Float32Array {
   // A 65,536-entry table (256 KiB, built once) makes decoding a 25M-weight model a plain gather.
   if (!f16Table) {
-    const all = new DataView(Uint16Array.from({ length: 65536 }, (_, i) => i).buffer);
-    f16Table = Float32Array.from({ length: 65536 }, (_, i) => getFloat16(all, 2 * i, true));
+    // Sign, 5-bit exponent (bias 15), 10-bit mantissa: subnormals are mantissa · 2^-24, normals
+    // (1024 + mantissa) · 2^(exponent − 25); exponent 31 is ±inf or NaN. All exact in f32.
+    f16Table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) {
+      const exponent = (h >> 10) & 0x1f;
+      const mantissa = h & 0x3ff;
+      const magnitude =
+        exponent === 0 ? mantissa * 2 ** -24 : exponent === 31 ? (mantissa ? NaN : Infinity) : (1024 + mantissa) * 2 ** (exponent - 25);
+      f16Table[h] = h & 0x8000 ? -magnitude : magnitude;
+    }
   }
   const out = new Float32Array(bits.length);
   for (let i = 0; i < bits.length; i++) out[i] = f16Table[bits[i]];
