@@ -9,7 +9,7 @@ import { PRESETS, type Preset } from '../image/preprocess.ts';
 import type { Precision } from '../kernels/webgpu/kernels.ts';
 import { serializeNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { CliError, writeAtomic } from './files.ts';
+import { checkReadable, CliError, writeAtomic } from './files.ts';
 import { expandInputs, loadInput, type InputFailure } from './inputs.ts';
 import { loadWeightsFile, NO_WEIGHTS_HELP } from './weights.ts';
 import '../node.ts'; // registers Dawn's WebGPU for ResNet50.fromModel
@@ -79,7 +79,9 @@ export async function embedCommand(command: 'embed' | 'classify', paths: string[
     process.stderr.write(`resnet50: skipped ${f.message}\n`);
   };
   failures.forEach((f) => process.stderr.write(`resnet50: skipped ${f.message}\n`));
-  // The GPU is set up while the weights file is read (fromModel takes the model still loading).
+  // The GPU is set up while the weights file is read (fromModel takes the model still loading); a
+  // missing weights file is reported before any GPU work starts.
+  await checkReadable(o.weights, 'weights');
   const modelData = loadWeightsFile(o.weights).then((m) => {
     if (command === 'classify' && !m.fc) throw new CliError(`${o.weights}: this model has no classifier (fc); use 'embed' for its features`);
     return m;

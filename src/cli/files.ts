@@ -1,5 +1,6 @@
 // File access for the CLI (Node only): reading with errors that name the file, atomic writes.
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { readWholeFile } from '../platform/node-files.ts';
 
@@ -7,13 +8,27 @@ export class CliError extends Error {
   override name = 'CliError';
 }
 
+function readError(e: unknown, path: string, what: string): CliError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+  return new CliError(`cannot read ${what} ${path}: ${why}`);
+}
+
 export async function readBytes(path: string, what: string): Promise<Uint8Array> {
   try {
     return await readWholeFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    throw new CliError(`cannot read ${what} ${path}: ${why}`);
+    throw readError(e, path, what);
+  }
+}
+
+/** Fails as readBytes would for a missing or unreadable file or a folder, without reading it. */
+export async function checkReadable(path: string, what: string): Promise<void> {
+  try {
+    await access(path, constants.R_OK);
+    if ((await stat(path)).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  } catch (e) {
+    throw readError(e, path, what);
   }
 }
 
