@@ -1,18 +1,11 @@
 // conv.wgsl: implicit-GEMM convolution, the portable counterpart of conv_sg.wgsl:
-// Y = act(conv(X, W) + bias [+ R]) as the GEMM of gemm.wgsl with im2col folded into the A loads (no
+// C = act(conv(A, W) + bias [+ R]) as the GEMM of gemm.wgsl with im2col folded into the A loads (no
 // column matrix, no scratch buffer, one dispatch). The explicit path (im2col.wgsl + gemm.wgsl) is the
 // readable reference and stays selectable.
 //
-// Buffers (S4 holds 4 stored values):
-//   X    [N, H, W, C]          as S4 [N·H·W, C4], C = 4·C4 (channels zero-padded)
-//   B    [K, Nout] as S4 panels weights exactly as for gemm.wgsl (k = (ky·KW + kx)·4·C4 + ci), in
-//                              column panels of PW = WG_Y·TN4 vec4s: [N4p / PW, K, PW]
-//   bias [Nout] as vec4<f32>   folded BatchNorm shift
-//   R    [M, Nout] as S4       residual, read when flags bit 1 is set (else a dummy binding)
-//   Y    [M, Nout] as S4       output, NHWC: M = N·OH·OW output pixels
-//   flags: bit 0 = ReLU, bit 1 = add R, bit 2 = add the residual already in C (in place: the executor
-//          writes the output over a residual that dies here; each element is read, then written, by
-//          the same invocation; R is then a dummy binding).
+// Buffers: as in gemm_io.wgsl (appended to this kernel, with the Params and the write-out), A being the
+// NHWC input [N, H, W, 4·C4] and C the output [N·OH·OW, Nout]; B as for gemm.wgsl (k = (ky·KW + kx)·4·C4
+// + ci), in column panels of PW = WG_Y·TN4 vec4s: [N4p / PW, K, PW].
 //
 // Tiling as gemm.wgsl: register tiles of TM pixels × 4·TN4 channels per invocation, WG_X × WG_Y
 // invocations (x along M, y along N), no workgroup memory. The K loop is split into (tap, c4): per tap
@@ -21,34 +14,6 @@
 // skipped on store; control flow stays uniform through the main loop. Workgroups numbered linearly.
 //
 // The generated preamble defines S4, load4 / store4 and TM, TN4, WG_X, WG_Y (u32 constants).
-
-struct Params {
-  M: u32,
-  K4: u32,
-  N4: u32,
-  flags: u32,
-  tilesN: u32,
-  tilesM: u32,
-  H: u32,
-  W: u32,
-  C4: u32,
-  OH: u32,
-  OW: u32,
-  KW: u32,
-  stride: u32,
-  pad: u32,
-  pad0: u32,
-  pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-// Activations are all declared read_write, inputs too (never written here): they share the plan's
-// activation arena buffer, and WebGPU rejects one buffer bound both read-only and writable in a dispatch.
-@group(0) @binding(1) var<storage, read_write> X: array<S4>;
-@group(0) @binding(2) var<storage, read> B: array<S4>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> R: array<S4>;
-@group(0) @binding(5) var<storage, read_write> C: array<S4>;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -96,7 +61,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           for (var j = 0u; j < TN4; j++) { b[kk][j] = load4(B[kb + kk * PW + j]); }
         }
         for (var i = 0u; i < TM; i++) {
-          let a = select(vec4<f32>(0.0), load4(X[src[i] + c4]), ok[i]);
+          let a = select(vec4<f32>(0.0), load4(A[src[i] + c4]), ok[i]);
           for (var j = 0u; j < TN4; j++) {
             acc[i][j] = fma(vec4<f32>(a.x), b[0][j], fma(vec4<f32>(a.y), b[1][j],
                         fma(vec4<f32>(a.z), b[2][j], fma(vec4<f32>(a.w), b[3][j], acc[i][j]))));

@@ -1,18 +1,11 @@
 // conv_sg.wgsl: implicit-GEMM convolution for CPU adapters with 8-wide subgroups (lavapipe on AVX2):
-// Y = act(conv(X, W) + bias [+ R]) as the GEMM of gemm_sg.wgsl, with im2col folded into the A loads,
+// C = act(conv(A, W) + bias [+ R]) as the GEMM of gemm_sg.wgsl, with im2col folded into the A loads,
 // so no column matrix is ever written or read (no scratch buffer, one dispatch instead of two).
 // The explicit path (im2col.wgsl + gemm_sg.wgsl) is the readable reference and stays selectable.
 //
-// Buffers (S4 holds 4 stored values):
-//   X    [N, H, W, C]          as S4 [N·H·W, C4], C = 4·C4 (channels zero-padded)
-//   B    [K, Nout] as S4 panels weights exactly as for gemm_sg (k = (ky·KW + kx)·4·C4 + ci), in
-//                              column panels of TN4 vec4s: [N4p / TN4, K, TN4]
-//   bias [Nout] as vec4<f32>   folded BatchNorm shift
-//   R    [M, Nout] as S4       residual, read when flags bit 1 is set (else a dummy binding)
-//   Y    [M, Nout] as S4       output, NHWC: M = N·OH·OW output pixels
-//   flags: bit 0 = ReLU, bit 1 = add R, bit 2 = add the residual already in C (in place: the executor
-//          writes the output over a residual that dies here; each element is read, then written, by
-//          the same invocation; R is then a dummy binding).
+// Buffers: as in gemm_io.wgsl (appended to this kernel, with the Params and the write-out), A being the
+// NHWC input [N, H, W, 4·C4] and C the output [N·OH·OW, Nout]; B as for gemm_sg.wgsl (k = (ky·KW + kx)·4·C4
+// + ci), in column panels of TN4 vec4s: [N4p / TN4, K, TN4].
 //
 // Tiling as gemm_sg: a workgroup is one subgroup of 8 lanes (x along M), each lane TM output pixels ×
 // 4·TN4 output channels in f32 registers; the lanes share B through subgroupBroadcast. The K loop is
@@ -23,34 +16,6 @@
 //
 // The generated preamble defines S4, load4 / store4 and TM, TN4 (u32 constants), and enables
 // subgroups where the implementation wants it.
-
-struct Params {
-  M: u32,
-  K4: u32,
-  N4: u32,
-  flags: u32,
-  tilesN: u32,
-  tilesM: u32,
-  H: u32,
-  W: u32,
-  C4: u32,
-  OH: u32,
-  OW: u32,
-  KW: u32,
-  stride: u32,
-  pad: u32,
-  pad0: u32,
-  pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-// Activations are all declared read_write, inputs too (never written here): they share the plan's
-// activation arena buffer, and WebGPU rejects one buffer bound both read-only and writable in a dispatch.
-@group(0) @binding(1) var<storage, read_write> X: array<S4>;
-@group(0) @binding(2) var<storage, read> B: array<S4>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> R: array<S4>;
-@group(0) @binding(5) var<storage, read_write> C: array<S4>;
 
 const NQ = TN4 / 2u; // B vec4s each lane loads per k-step: 4·TN4 / 8
 
@@ -109,7 +74,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           b[q * 8u + 7u] = subgroupBroadcast(mine, 7u);
         }
         for (var i = 0u; i < TM; i++) {
-          let a = select(vec4<f32>(0.0), load4(X[src[i] + c4]), ok[i]);
+          let a = select(vec4<f32>(0.0), load4(A[src[i] + c4]), ok[i]);
           for (var j = 0u; j < TN4; j++) {
             acc[i][j] = fma(vec4<f32>(a.x), b[j], fma(vec4<f32>(a.y), b[TN4 + j],
                         fma(vec4<f32>(a.z), b[2u * TN4 + j], fma(vec4<f32>(a.w), b[3u * TN4 + j], acc[i][j]))));

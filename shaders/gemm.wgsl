@@ -1,19 +1,9 @@
 // gemm.wgsl: C = act(A · B + bias [+ R]), the portable GEMM. Every conv runs through a GEMM (after
 // im2col, or directly on the activation for 1×1 stride-1 convs), and so does the fc layer.
 //
-// Buffers (row-major, 4 values per element along the last dimension; S4 holds 4 stored values):
-//   A    [M, K] as S4 [M, K/4]     activations: M = pixels (N·OH·OW, NHWC order), K = im2col columns,
-//                                  k = (ky·KW + kx)·4·C4in + ci; K is a multiple of 4 (channels padded)
-//   B    [K, N] as S4 panels       weights (folded BatchNorm scale included) in column panels of
-//                                  PW = WG_Y·TN4 elements, one per workgroup column tile:
-//                                  [N4p / PW, K, PW], N4p = N/4 rounded up to a multiple of PW (zero
-//                                  columns), so a workgroup streams its panel contiguously
-//   bias [N]    as vec4<f32>       folded BatchNorm shift
-//   R    [M, N] as S4 [M, N/4]     residual, read when flags bit 1 is set (else a dummy binding)
-//   C    [M, N] as S4 [M, N/4]     output, NHWC
-//   flags: bit 0 = ReLU, bit 1 = add R, bit 2 = add the residual already in C (in place: the executor
-//          writes the output over a residual that dies here; each element is read, then written, by
-//          the same invocation; R is then a dummy binding).
+// Buffers: A, B, bias, R, C and the flags as in gemm_io.wgsl (appended to this kernel, with the
+// Params and the write-out). B's column panels here are PW = WG_Y·TN4 vec4s wide: [N4p / PW, K, PW],
+// N4p = N/4 rounded up to a multiple of PW (zero columns), so a workgroup streams its panel contiguously.
 //
 // Tiling: register tiling without workgroup memory (on CPU adapters such as lavapipe, barriers cost
 // more than shared tiles save). Each invocation computes TM rows × 4·TN4 columns, accumulating in f32
@@ -30,26 +20,6 @@
 // The generated preamble defines S4
 // (vec4<f32>; in f16 mode vec2<u32>, 4 IEEE halves packed in pairs), load4 / store4 (S4 ↔ vec4<f32>),
 // and TM, TN4, WG_X, WG_Y (u32 constants).
-
-struct Params {
-  M: u32,
-  K4: u32,
-  N4: u32,
-  flags: u32,
-  tilesN: u32,
-  tilesM: u32,
-  pad0: u32,
-  pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-// Activations are all declared read_write, inputs too (never written here): they share the plan's
-// activation arena buffer, and WebGPU rejects one buffer bound both read-only and writable in a dispatch.
-@group(0) @binding(1) var<storage, read_write> A: array<S4>;
-@group(0) @binding(2) var<storage, read> B: array<S4>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> R: array<S4>;
-@group(0) @binding(5) var<storage, read_write> C: array<S4>;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -5,16 +5,9 @@
 // 1/8 of the workgroup's B vec4s for the current 4 k-values and subgroupBroadcast hands them to all
 // lanes, cutting B loads 8-fold; only A (different rows per lane) is loaded per lane.
 //
-// Buffers (row-major, 4 values per element along the last dimension; S4 holds 4 stored values):
-//   A    [M, K] as S4 [M, K/4]     activations: M = pixels, K = im2col columns (a multiple of 4)
-//   B    [K, N] as S4 panels       weights in column panels of TN4 elements (one per workgroup):
-//                                  [N4p / TN4, K, TN4], N4p = N/4 rounded up to a multiple of TN4
-//   bias [N]    as vec4<f32>       folded BatchNorm shift
-//   R    [M, N] as S4 [M, N/4]     residual, read when flags bit 1 is set (else a dummy binding)
-//   C    [M, N] as S4 [M, N/4]     output, NHWC
-//   flags: bit 0 = ReLU, bit 1 = add R, bit 2 = add the residual already in C (in place: the executor
-//          writes the output over a residual that dies here; each element is read, then written, by
-//          the same invocation; R is then a dummy binding).
+// Buffers: A, B, bias, R, C and the flags as in gemm_io.wgsl (appended to this kernel, with the
+// Params and the write-out). B's column panels here are TN4 vec4s wide (one per workgroup):
+// [N4p / TN4, K, TN4], N4p = N/4 rounded up to a multiple of TN4.
 //
 // Tiling: a workgroup is one subgroup of 8 invocations (x along M); each invocation computes TM rows
 // × 4·TN4 columns in f32 registers, so a workgroup covers (8·TM) × (4·TN4) outputs. TN4 must be even
@@ -27,26 +20,6 @@
 // (vec4<f32>; in f16 mode vec2<u32>, 4 IEEE halves packed in pairs), load4 / store4 (S4 ↔ vec4<f32>),
 // and TM, TN4 (u32 constants), and
 // enables subgroups where the implementation wants it.
-
-struct Params {
-  M: u32,
-  K4: u32,
-  N4: u32,
-  flags: u32,
-  tilesN: u32,
-  tilesM: u32,
-  pad0: u32,
-  pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-// Activations are all declared read_write, inputs too (never written here): they share the plan's
-// activation arena buffer, and WebGPU rejects one buffer bound both read-only and writable in a dispatch.
-@group(0) @binding(1) var<storage, read_write> A: array<S4>;
-@group(0) @binding(2) var<storage, read> B: array<S4>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> R: array<S4>;
-@group(0) @binding(5) var<storage, read_write> C: array<S4>;
 
 const NQ = TN4 / 2u; // B vec4s each lane loads per k-step: 4·TN4 / 8
 

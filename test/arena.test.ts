@@ -1,8 +1,24 @@
 // The activation arena planner (src/kernels/webgpu/arena.ts): buffers alive at the same time never
 // share bytes, offsets are aligned, arenas stay under the limit, and the total stays near the peak.
 import { describe, expect, it } from 'vitest';
-import { peakLiveBytes, placeInArenas, type Lifetime } from '../src/kernels/webgpu/arena.ts';
+import { placeInArenas, type Lifetime } from '../src/kernels/webgpu/arena.ts';
 import { seededRandom } from '../src/nn/random.ts';
+
+/** The most bytes alive at any one dispatch: the least any placement can use. */
+function peakLiveBytes(items: readonly Lifetime[]): number {
+  const events = items.flatMap((it) => [
+    { at: it.first, delta: it.bytes },
+    { at: it.last + 0.5, delta: -it.bytes },
+  ]);
+  events.sort((a, b) => a.at - b.at);
+  let live = 0;
+  let peak = 0;
+  for (const e of events) {
+    live += e.delta;
+    peak = Math.max(peak, live);
+  }
+  return peak;
+}
 
 function checkPlacement(items: Lifetime[], align: number, maxArena: number) {
   const { placements, arenaSizes } = placeInArenas(items, align, maxArena);

@@ -2,32 +2,22 @@
 // ImageFolder layout (photo-like images made on the fly, test/search-images.ts), embedded by the
 // committed small model, probed, reported; the per-folder feature cache reused on a second run and
 // invalidated when the weights' content, the preset or the device change.
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ResNet50 } from '../src/api.ts';
 import { loadInput } from '../src/cli/inputs.ts';
 import { decodeFeatureCache, type FeatureCache } from '../src/search/index.ts';
 import { loadWeights } from '../src/weights/load.ts';
-import { FIXTURES } from './helpers.ts';
+import { cli as runCli, FIXTURES } from './helpers.ts';
 import { writePhoto } from './search-images.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'resnet50.js');
 const WEIGHTS = join(FIXTURES, 'resnet50_div8', 'weights.safetensors');
 const WEIGHTS_F16 = join(FIXTURES, 'resnet50_div8', 'weights_f16.safetensors');
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+/** The `resnet50` command in a child process (test/helpers.ts), arguments as an array. */
+const cli = (args: string[]) => runCli(...args);
 
 const CLASSES = ['cool', 'leafy', 'warm'] as const;
 

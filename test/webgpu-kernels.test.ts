@@ -4,6 +4,7 @@
 // (lavapipe here) and fails when there is none.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ops from '../src/kernels/cpu/ops.ts';
+import { CpuBackend } from '../src/kernels/cpu/backend.ts';
 import { GpuError, WebGpuRuntime, type LimitOverrides, type Precision, type Sym } from '../src/kernels/webgpu/engine.ts';
 import { GpuContext } from '../src/kernels/webgpu/device.ts';
 import { chooseConfig, foldGroups, kernelSource } from '../src/kernels/webgpu/kernels.ts';
@@ -27,11 +28,8 @@ function input(shape: number[], seed: number): Tensor {
   return new Tensor(shape, randomInput(shape, seed));
 }
 
-function cpuConv(x: Tensor, c: FoldedConv, relu: boolean, residual?: Tensor): Tensor {
-  let y = ops.conv2d(x, c.weight, c.bias, { outChannels: c.outChannels, kernel: c.kernel, stride: c.stride, padding: c.padding });
-  if (residual) y = ops.add(y, residual);
-  return relu ? ops.relu(y) : y;
-}
+/** A conv with its fused epilogue on the CPU reference backend. */
+const cpuConv = (x: Tensor, c: FoldedConv, relu: boolean, residual?: Tensor): Tensor => new CpuBackend().conv2d(x, c, { relu, residual });
 
 type Program = (b: Backend<Sym>, x: Sym) => Sym;
 async function gpu(rt: WebGpuRuntime, key: string, x: Tensor, program: Program): Promise<Tensor> {

@@ -7,7 +7,7 @@
 // Each case returns max |gpu − cpu| and max |cpu|; it passes when maxAbs ≤ tol · max |cpu| (f32:
 // 1e-4, f16: 1e-2), the tolerance of test/webgpu-kernels.test.ts and test/webgpu-model.test.ts.
 import * as ops from '../kernels/cpu/ops.ts';
-import { runCpu } from '../kernels/cpu/backend.ts';
+import { CpuBackend, runCpu } from '../kernels/cpu/backend.ts';
 import { createWebGpuEngine, WebGpuRuntime, type LimitOverrides, type Precision, type Sym } from '../kernels/webgpu/engine.ts';
 import type { Backend } from '../nn/backend.ts';
 import type { EngineOutput } from '../nn/engine.ts';
@@ -106,11 +106,8 @@ function input(shape: number[], seed: number): Tensor {
   return new Tensor(shape, randomInput(shape, seed));
 }
 
-function cpuConv(x: Tensor, c: FoldedConv, relu: boolean, residual?: Tensor): Tensor {
-  let y = ops.conv2d(x, c.weight, c.bias, { outChannels: c.outChannels, kernel: c.kernel, stride: c.stride, padding: c.padding });
-  if (residual) y = ops.add(y, residual);
-  return relu ? ops.relu(y) : y;
-}
+/** A conv with its fused epilogue on the CPU reference backend. */
+const cpuConv = (x: Tensor, c: FoldedConv, relu: boolean, residual?: Tensor): Tensor => new CpuBackend().conv2d(x, c, { relu, residual });
 
 type Program = (b: Backend<Sym>, x: Sym) => Sym;
 

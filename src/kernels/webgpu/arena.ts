@@ -60,19 +60,3 @@ export function placeInArenas(
   }
   return { placements, arenaSizes };
 }
-
-/** The most bytes alive at any one dispatch: the least any placement can use. */
-export function peakLiveBytes(items: readonly Lifetime[]): number {
-  const events = items.flatMap((it) => [
-    { at: it.first, delta: it.bytes },
-    { at: it.last + 0.5, delta: -it.bytes },
-  ]);
-  events.sort((a, b) => a.at - b.at);
-  let live = 0;
-  let peak = 0;
-  for (const e of events) {
-    live += e.delta;
-    peak = Math.max(peak, live);
-  }
-  return peak;
-}

@@ -104,8 +104,8 @@ export function kernelSource(
 ): string {
   const kernel = SHADERS[name];
   if (kernel === undefined) throw new Error(`unknown WGSL kernel '${name}' (shaders.gen.ts is stale?)`);
-  // The GEMM-shaped kernels share their write-out (bias, residual, ReLU): gemm_epilogue.wgsl.
-  const body = /\bwrite_tile\(/.test(kernel) ? `${kernel}\n${SHADERS.gemm_epilogue}` : kernel;
+  // The GEMM-shaped kernels share their parameters, bindings and write-out: gemm_io.wgsl.
+  const body = /\bwrite_tile\(/.test(kernel) ? `${kernel}\n${SHADERS.gemm_io}` : kernel;
   const lines: string[] = [];
   // Dawn requires `enable subgroups;`; wgpu (Deno) rejects it but accepts the builtins without it.
   if (enableSubgroups && /\bsubgroupBroadcast\b/.test(body)) lines.push('enable subgroups;');
@@ -137,26 +137,26 @@ export function foldGroups(groups: number, maxPerDim: number): [number, number] 
   return [Math.ceil(groups / y), y];
 }
 
-// ---- Uniform parameters (u32 words; each kernel's Params struct in its .wgsl) ----
+// ---- Uniform parameters (u32 words; each kernel's Params struct in its .wgsl, gemm_io.wgsl's for the GEMMs) ----
 
+/** Uniforms of gemm.wgsl / gemm_sg.wgsl (gemm_io.wgsl's Params, its conv geometry left zero). */
 export function gemmParams(tile: GemmTile, m: number, k4: number, n4: number, relu: boolean, residual: boolean) {
   const tilesN = Math.ceil(n4 / (tile.wgY * tile.tn4));
   const tilesM = Math.ceil(m / (tile.wgX * tile.tm));
   const flags = (relu ? 1 : 0) | (residual ? 2 : 0);
-  return { words: Uint32Array.of(m, k4, n4, flags, tilesN, tilesM, 0, 0), groups: tilesN * tilesM };
+  const words = new Uint32Array(16);
+  words.set([m, k4, n4, flags, tilesN, tilesM]);
+  return { words, groups: tilesN * tilesM };
 }
 
-/** Uniforms of conv.wgsl / conv_sg.wgsl (implicit GEMM): the GEMM's, then the conv geometry. */
+/** Uniforms of conv.wgsl / conv_sg.wgsl (implicit GEMM): the GEMM's, with the conv geometry. */
 export function convParams(
   tile: GemmTile, n: number, h: number, w: number, c4: number, oh: number, ow: number, k: number, stride: number, pad: number,
   n4: number, relu: boolean, residual: boolean,
 ) {
-  const m = n * oh * ow;
-  const g = gemmParams(tile, m, k * k * c4, n4, relu, residual);
-  const words = new Uint32Array(16);
-  words.set(g.words.subarray(0, 6));
-  words.set([h, w, c4, oh, ow, k, stride, pad], 6);
-  return { words, groups: g.groups };
+  const g = gemmParams(tile, n * oh * ow, k * k * c4, n4, relu, residual);
+  g.words.set([h, w, c4, oh, ow, k, stride, pad], 6);
+  return g;
 }
 
 export function im2colParams(
