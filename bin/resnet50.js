@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `resnet50` command: loads the TypeScript CLI through tsx, so no build step is needed.
+// Development launcher: runs the CLI from the TypeScript sources through tsx (a devDependency), so a
+// checkout's tests need no build step. The installed `resnet50` command is dist/cli/bin.js.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -18,13 +18,24 @@ import type { RgbImage } from './image/image.ts';
 import { concatBatch } from './tensor/layout.ts';
 import { Tensor } from './tensor/tensor.ts';
 import { loadWeights } from './weights/load.ts';
+import { isHttpUrl, namedWeights, type NamedWeights } from './weights/named.ts';
+import { fetchWeightsWeb } from './weights/web-cache.ts';
 
 export type Device = 'webgpu' | 'cpu';
 
-/** What a runtime provides beyond the web platform: reading local files, a default GPU. */
+/** What a runtime provides beyond the web platform: reading local files, a default GPU, a weights cache. */
 export interface Platform {
   readFile?(path: string): Promise<Uint8Array>;
   gpu?(): GPU;
+  /** A weights name or http(s) URL → its verified bytes (default: fetch + the Cache API, src/weights/web-cache.ts). */
+  fetchWeights?(source: string, opts: FetchOptions): Promise<{ bytes: Uint8Array; name: string }>;
+}
+
+export interface FetchOptions {
+  /** The SHA-256 the file must have; names carry their own. */
+  sha256?: string;
+  /** Download progress in bytes (total null when the server announces no length). */
+  onProgress?: (p: { loaded: number; total: number | null }) => void;
 }
 
 let platform: Platform = {};
@@ -34,23 +45,30 @@ export function setPlatform(p: Platform): void {
   platform = { ...platform, ...p };
 }
 
-/** Weights: a file's bytes, a URL (fetched), or a path (where the runtime can read files). */
+/**
+ * Weights: a file's bytes; a name ('torchvision-v1', 'torchvision-v2', 'msvision': downloaded once,
+ * verified and cached); an http(s) URL (the same); or a path (where the runtime can read files).
+ */
 export type WeightsSource = Uint8Array | ArrayBuffer | URL | string;
 
-export interface LoadOptions {
+export interface LoadOptions extends FetchOptions {
   /** 'webgpu' (default) or 'cpu' (the pure-TypeScript reference: exact, slow). */
   device?: Device;
   /** 'f32' (default) or 'f16' (WebGPU with shader-f16: weights and activations stored in f16). */
   precision?: Precision;
   /** The WebGPU implementation; defaults to the runtime's (navigator.gpu, or Dawn under Node). */
   gpu?: GPU;
+  /** Run on this device (the application's own) instead of requesting one; dispose() leaves it alive. */
+  gpuDevice?: GPUDevice;
+  /** Notices while loading, such as the keys a checkpoint holds beyond ResNet-50 (default console.warn). */
+  onNotice?: (message: string) => void;
 }
 
 /** An image (decoded RGB, preprocessed by a preset) or an already preprocessed tensor [3,H,W] / [N,3,H,W]. */
 export type ModelInput = RgbImage | Tensor;
 
 export interface InputOptions {
-  /** How images are preprocessed: 'torchvision' (default) or 'msvision'. Tensors are used as given. */
+  /** How images are preprocessed: 'torchvision' or 'msvision'; default the named weights' preset, else 'torchvision'. Tensors are used as given. */
   preset?: Preset;
   /** Images per forward pass (default 8). */
   batchSize?: number;
@@ -70,18 +88,32 @@ export interface Classification {
   readonly top: Prediction[][];
 }
 
-async function readWeights(source: WeightsSource): Promise<{ bytes: Uint8Array; name: string }> {
-  if (source instanceof Uint8Array) return { bytes: source, name: '<bytes>' };
-  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: '<bytes>' };
-  const url = source instanceof URL ? source : /^(https?|data|blob|file):/i.test(source) ? new URL(source) : null;
+interface ReadWeights {
+  readonly bytes: Uint8Array;
+  readonly name: string;
+  readonly named: NamedWeights | null;
+}
+
+async function readWeights(source: WeightsSource, opts: FetchOptions): Promise<ReadWeights> {
+  if (source instanceof Uint8Array) return { bytes: source, name: '<bytes>', named: null };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: '<bytes>', named: null };
+  const text = source instanceof URL ? source.href : source;
+  const named = namedWeights(text);
+  if (named || isHttpUrl(text)) {
+    const fetched = platform.fetchWeights
+      ? await platform.fetchWeights(text, opts)
+      : { ...(await fetchWeightsWeb(text, opts)), name: named ? `${named.name} (${named.url})` : text };
+    return { bytes: fetched.bytes, name: fetched.name, named };
+  }
+  const url = source instanceof URL ? source : /^(data|blob|file):/i.test(source) ? new URL(source) : null;
   if (url && url.protocol !== 'file:') {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
-    return { bytes: new Uint8Array(await response.arrayBuffer()), name: url.href };
+    return { bytes: new Uint8Array(await response.arrayBuffer()), name: url.href, named: null };
   }
   const path = url ? decodeURIComponent(url.pathname) : (source as string);
-  if (!platform.readFile) throw new Error(`${path}: this runtime cannot read files; pass the weights as bytes or a URL`);
-  return { bytes: await platform.readFile(path), name: path };
+  if (!platform.readFile) throw new Error(`${path}: this runtime cannot read files; pass the weights as bytes, a URL or a name`);
+  return { bytes: await platform.readFile(path), name: path, named: null };
 }
 
 function asBatch(input: ModelInput, preset: Preset): Tensor {
@@ -96,21 +128,32 @@ export class ResNet50 {
     private readonly engine: Engine,
     /** The loaded graph with BatchNorm folded. */
     readonly model: ResNetModel,
+    /** The preset images get when embed/classify name none: the named weights', else torchvision's. */
+    readonly preset: Preset,
   ) {}
 
   static async load(weights: WeightsSource, opts: LoadOptions = {}): Promise<ResNet50> {
-    // The GPU device and pipelines are set up while the file is still being read.
-    return ResNet50.fromModel(readWeights(weights).then(({ bytes, name }) => loadWeights(bytes, name)), opts);
+    // The GPU device and pipelines are set up while the file is still being read (or downloaded).
+    const read = readWeights(weights, opts);
+    const onNotice = opts.onNotice ?? ((m: string) => console.warn(m));
+    const model = read.then(({ bytes, name, named }) => loadWeights(bytes, name, { ignoreExtraKeys: named?.ignoreExtraKeys, onNotice }));
+    const preset = read.then((r): Preset => r.named?.preset ?? 'torchvision', (): Preset => 'torchvision');
+    return ResNet50.fromModel(model, { ...opts, preset });
   }
 
   /** Wrap an already loaded model (e.g. seeded random weights from src/nn/random.ts), or one still loading. */
-  static async fromModel(model: ResNetModel | Promise<ResNetModel>, opts: LoadOptions = {}): Promise<ResNet50> {
+  static async fromModel(model: ResNetModel | Promise<ResNetModel>, opts: LoadOptions & { preset?: Preset | Promise<Preset> } = {}): Promise<ResNet50> {
     const device = opts.device ?? 'webgpu';
     const precision = opts.precision ?? 'f32';
+    const preset = async () => (await opts.preset) ?? 'torchvision';
     if (device === 'cpu') {
       if (precision !== 'f32') throw new Error('the cpu device computes in f32 only');
       const loaded = await model;
-      return new ResNet50(createCpuEngine(loaded), loaded);
+      return new ResNet50(createCpuEngine(loaded), loaded, await preset());
+    }
+    if (device === 'webgpu' && opts.gpuDevice) {
+      const engine = await createWebGpuEngine(model, opts.gpuDevice, { precision });
+      return new ResNet50(engine, await model, await preset());
     }
     const gpu = device === 'webgpu' ? (opts.gpu ?? platform.gpu?.() ?? (globalThis.navigator as Navigator | undefined)?.gpu) : undefined;
     if (device !== 'webgpu' || !gpu) {
@@ -119,7 +162,7 @@ export class ResNet50 {
       throw new Error('WebGPU is not available in this runtime (no navigator.gpu); use device: "cpu"');
     }
     const engine = await createWebGpuEngine(model, gpu, { precision });
-    return new ResNet50(engine, await model);
+    return new ResNet50(engine, await model, await preset());
   }
 
   /** Names the device, e.g. 'cpu' or 'webgpu (llvmpipe …, f32)'. */
@@ -163,7 +206,7 @@ export class ResNet50 {
     if (list.length === 0) throw new Error('no inputs');
     const batchSize = opts.batchSize ?? 8;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
-    const batches = list.map((x) => asBatch(x, opts.preset ?? 'torchvision'));
+    const batches = list.map((x) => asBatch(x, opts.preset ?? this.preset));
     const results: Tensor[] = [];
     // Consecutive inputs of one size share a forward pass, up to batchSize images.
     for (let i = 0; i < batches.length; ) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ResNet50, decodeImageFile, Tensor } from '../src/node.ts';
+import { nodeGpu } from '../src/platform/node-gpu.ts';
 import { FIXTURES, expectClose, fixture } from './helpers.ts';
 
 const MODEL = join(FIXTURES, 'resnet50_div8');
@@ -56,5 +57,28 @@ describe('ResNet50.load sources and errors', () => {
   it('names the file in errors', async () => {
     await expect(ResNet50.load(join(MODEL, 'input_b2_64x64.npy'), { device: 'cpu' })).rejects.toThrow(/input_b2_64x64\.npy: neither a PyTorch checkpoint nor safetensors/);
     await expect(ResNet50.load(WEIGHTS, { device: 'cpu', precision: 'f16' })).rejects.toThrow(/f32 only/);
+  });
+});
+
+describe("ResNet50 on the application's own GPUDevice", () => {
+  it('runs on the given device and leaves it alive on dispose()', async () => {
+    const adapter = await nodeGpu().requestAdapter();
+    const device = await adapter!.requestDevice();
+    let lost = false;
+    device.lost.then(() => (lost = true));
+    const model = await ResNet50.load(WEIGHTS, { gpuDevice: device });
+    expectClose(await model.embed(fixture('resnet50_div8/input_b2_64x64.npy')), fixture('resnet50_div8/input_b2_64x64.features.npy'), 1e-4, 'features');
+    model.dispose();
+    // The device still works: a buffer round trip after the engine is gone.
+    device.pushErrorScope('validation');
+    const buffer = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(buffer, 0, new Float32Array([1, 2, 3, 4]));
+    await buffer.mapAsync(GPUMapMode.READ);
+    expect([...new Float32Array(buffer.getMappedRange())]).toEqual([1, 2, 3, 4]);
+    buffer.unmap();
+    expect(await device.popErrorScope()).toBeNull();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(lost).toBe(false);
+    device.destroy();
   });
 });

@@ -19,6 +19,23 @@ function list(s: string, what: string): number[] {
   return xs;
 }
 
+/**
+ * bench/ is part of a source checkout, not of the npm package, and is TypeScript: it is loaded
+ * through tsx (a devDependency), from the sources and from a build in a checkout alike.
+ */
+async function loadSuite(): Promise<{ runSuite(opts: object, json?: string): Promise<unknown> }> {
+  const suite = new URL('../../bench/suite.ts', import.meta.url);
+  const tsx = 'tsx/esm/api';
+  try {
+    (await import(tsx) as { register(): void }).register();
+    return await import(suite.href);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    throw new Error('the benchmark suite runs from a source checkout (bench/ is not in the npm package): clone the repository, npm ci, then npx resnet50 bench');
+  }
+}
+
 export async function benchCommand(argv: string[]): Promise<number> {
   let values;
   try {
@@ -48,7 +65,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     }
     const precisions = values.precision.split(',') as Precision[];
     for (const p of precisions) if (p !== 'f32' && p !== 'f16') throw new Error(`--precision: f32 or f16, got '${p}'`);
-    const { runSuite } = await import('../../bench/suite.ts');
+    const { runSuite } = await loadSuite();
     await runSuite(
       {
         batches: list(values.batch, 'batch'),

@@ -10,11 +10,11 @@
 //               whose BatchNorms are nn.Identity.
 // --dtype f16 rounds to nearest, ties to even, as PyTorch's .half() does.
 import { writeSafetensors, type TensorToWrite } from '../weights/safetensors.ts';
-import { loadResNet, stripPrefix } from '../weights/resnet.ts';
+import { stripPrefix } from '../weights/resnet.ts';
 import type { TensorArchive } from '../weights/archive.ts';
 import { f32ToF16Bits } from '../tensor/tensor.ts';
 import { CliError, writeAtomic } from './files.ts';
-import { readWeightsArchive } from './weights.ts';
+import { loadResNetArchive, readWeightsArchive, resolveWeights, type ResolvedWeights } from './weights.ts';
 
 export const CONVERT_USAGE = 'resnet50 convert <in.pth|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn]';
 
@@ -31,10 +31,11 @@ export async function convert(paths: readonly string[], opts: ConvertOptions): P
   const [input, output] = paths;
   const dtype = opts.dtype ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new CliError(`--dtype must be f32 or f16, got '${dtype}'`);
-  const archive = await readWeightsArchive(input);
+  const weights = await resolveWeights(input, 'embed');
+  const archive = await readWeightsArchive(weights.path);
   let tensors: TensorToWrite[];
   try {
-    tensors = opts['fold-bn'] ? foldedTensors(archive, dtype) : stateDictTensors(archive, dtype);
+    tensors = opts['fold-bn'] ? foldedTensors(archive, weights, dtype) : stateDictTensors(archive, dtype);
   } catch (e) {
     throw new CliError((e as Error).message);
   }
@@ -60,8 +61,8 @@ function stateDictTensors(archive: TensorArchive, dtype: Dtype): TensorToWrite[]
   return [...tensors.values()];
 }
 
-function foldedTensors(archive: TensorArchive, dtype: Dtype): TensorToWrite[] {
-  const model = loadResNet(archive);
+function foldedTensors(archive: TensorArchive, weights: ResolvedWeights, dtype: Dtype): TensorToWrite[] {
+  const model = loadResNetArchive(archive, weights);
   const convs = [model.stem, ...model.blocks.flatMap((b) => [b.reduce, b.spatial, b.expand, ...(b.shortcut ? [b.shortcut] : [])])];
   const tensors = convs.flatMap((c) => [
     floatTensor(`${c.conv}.weight`, [c.outChannels, c.inChannels, c.kernel, c.kernel], c.weight, dtype),

@@ -9,16 +9,17 @@ import { PRESETS, type Preset } from '../image/preprocess.ts';
 import type { Precision } from '../kernels/webgpu/kernels.ts';
 import { serializeNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { checkReadable, CliError, writeAtomic } from './files.ts';
+import { CliError, writeAtomic } from './files.ts';
 import { expandInputs, loadInput, type InputFailure } from './inputs.ts';
-import { loadWeightsFile, NO_WEIGHTS_HELP } from './weights.ts';
+import { loadWeightsFile, resolveWeights } from './weights.ts';
 import '../node.ts'; // registers Dawn's WebGPU for ResNet50.fromModel
 
 export interface EmbedOptions {
   weights?: string;
+  sha256?: string;
   device: string;
   precision: string;
-  preset: string;
+  preset?: string;
   out?: string;
   top: string;
   batch: string;
@@ -39,9 +40,8 @@ function positiveInteger(value: string, flag: string): number {
 }
 
 function checkOptions(opts: EmbedOptions) {
-  if (!opts.weights) throw new CliError(NO_WEIGHTS_HELP);
   if (opts.out && !OUTPUT.test(opts.out)) throw new CliError(`--out must end in .npy, .json or .jsonl, got ${opts.out}`);
-  if (!(PRESETS as readonly string[]).includes(opts.preset)) {
+  if (opts.preset !== undefined && !(PRESETS as readonly string[]).includes(opts.preset)) {
     throw new CliError(`--preset must be one of ${PRESETS.join(', ')}, got '${opts.preset}'`);
   }
   if (opts.device !== 'webgpu' && opts.device !== 'cpu') throw new CliError(`--device must be webgpu or cpu, got '${opts.device}'`);
@@ -50,10 +50,9 @@ function checkOptions(opts: EmbedOptions) {
     throw new CliError('the cpu device computes in f32 only; drop --precision or use --device webgpu');
   }
   return {
-    weights: opts.weights,
     device: opts.device as Device,
     precision: opts.precision as Precision,
-    preset: opts.preset as Preset,
+    preset: opts.preset as Preset | undefined,
     top: positiveInteger(opts.top, '--top'),
     batch: positiveInteger(opts.batch, '--batch'),
   };
@@ -79,11 +78,12 @@ export async function embedCommand(command: 'embed' | 'classify', paths: string[
     process.stderr.write(`resnet50: skipped ${f.message}\n`);
   };
   failures.forEach((f) => process.stderr.write(`resnet50: skipped ${f.message}\n`));
-  // The GPU is set up while the weights file is read (fromModel takes the model still loading); a
-  // missing weights file is reported before any GPU work starts.
-  await checkReadable(o.weights, 'weights');
-  const modelData = loadWeightsFile(o.weights).then((m) => {
-    if (command === 'classify' && !m.fc) throw new CliError(`${o.weights}: this model has no classifier (fc); use 'embed' for its features`);
+  // A missing weights file, or a failed download, is reported before any GPU work starts; the GPU is
+  // then set up while the weights file is read (fromModel takes the model still loading).
+  const weights = await resolveWeights(opts.weights, command === 'classify' ? 'classify' : 'embed', { sha256: opts.sha256, quiet: opts.quiet });
+  const preset = o.preset ?? weights.named?.preset ?? 'torchvision';
+  const modelData = loadWeightsFile(weights).then((m) => {
+    if (command === 'classify' && !m.fc) throw new CliError(`${weights.source}: this model has no classifier (fc); use 'embed' for its features`);
     return m;
   });
   const model = await ResNet50.fromModel(modelData, { device: o.device, precision: o.precision });
@@ -113,7 +113,7 @@ export async function embedCommand(command: 'embed' | 'classify', paths: string[
     };
     for (const [i, path] of files.entries()) {
       try {
-        const batch = await loadInput(path, o.preset);
+        const batch = await loadInput(path, preset);
         pending.push({ batch, labels: labelsOf(path, batch) });
       } catch (e) {
         if (!(e instanceof CliError)) throw e;

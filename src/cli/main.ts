@@ -3,12 +3,13 @@ import { parseArgs } from 'node:util';
 import { CliError } from './files.ts';
 import { convert } from './convert.ts';
 import { embedCommand, type EmbedOptions } from './embed.ts';
+import { WEIGHTS_HELP } from './weights.ts';
 
 const USAGE = `usage:
-  resnet50 embed <inputs…> --weights <file> [--preset torchvision|msvision] [--out <file.npy|.json|.jsonl>]
-                 [--batch 8] [--device webgpu|cpu] [--precision f32|f16] [--quiet]
+  resnet50 embed <inputs…> [--weights msvision|<name>|<url>|<file>] [--sha256 HEX] [--preset torchvision|msvision]
+                 [--out <file.npy|.json|.jsonl>] [--batch 8] [--device webgpu|cpu] [--precision f32|f16] [--quiet]
       writes the [N, 2048] pooled features (N rows in input order)
-  resnet50 classify <inputs…> --weights <file> [--top 5] [same options as embed]
+  resnet50 classify <inputs…> [--weights torchvision-v2|…] [--top 5] [same options as embed]
       writes the [N, 1000] logits and prints the top-k ImageNet classes
   resnet50 info
       prints the WebGPU adapter, its features and limits
@@ -18,7 +19,7 @@ const USAGE = `usage:
       writes a weights file as safetensors (torchvision names, or with BatchNorm folded into the convs)
   resnet50 bench [--batch 1,8,32] [--runs 5] [--precision f32,f16] [--kernels] [--peers] [--json FILE]
       benchmarks the WebGPU engine on seeded weights (and with --peers TF.js, ONNX Runtime); see 'resnet50 bench --help'
-  resnet50 index <folder> --weights <file> --out <index> [--preset] [--batch] [--device] [--precision]
+  resnet50 index <folder> [--weights msvision|…] --out <index> [--preset] [--batch] [--device] [--precision]
       embeds a folder's images into a search index, updated incrementally; see 'resnet50 index --help'
   resnet50 search <image…> --index <index> [--k 10] [--weights <file>] [--json]
       the k indexed images most similar to each query (cosine similarity)
@@ -28,17 +29,18 @@ antialiased bilinear, CenterCrop(224), ImageNet normalisation; msvision = the Mi
 recipe: BGR, OpenCV bilinear 256×256, crop [16:240]), folders of them (walked in sorted order), and
 preprocessed float32 NCHW tensors in .npy files ([N, 3, H, W] or [3, H, W], H, W ≥ 32). A file that
 cannot be read is reported and skipped; the exit status is then 1.
-weights: a PyTorch state dict (.pth/.pt, read without Python) or safetensors; torchvision layout.`;
+${WEIGHTS_HELP}`;
 
 const OPTIONS = {
   weights: { type: 'string' },
+  sha256: { type: 'string' },
   device: { type: 'string', default: 'webgpu' },
   precision: { type: 'string', default: 'f32' },
   out: { type: 'string' },
   top: { type: 'string', default: '5' },
   batch: { type: 'string', default: '8' },
   quiet: { type: 'boolean', short: 'q' },
-  preset: { type: 'string', default: 'torchvision' },
+  preset: { type: 'string' },
   dtype: { type: 'string' },
   'fold-bn': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },

@@ -25,7 +25,6 @@ import {
   type ImageFile,
   type WeightsFile,
 } from './search.ts';
-import { NO_WEIGHTS_HELP } from './weights.ts';
 
 export const CACHE_DIR = '.resnet50-cache';
 
@@ -33,7 +32,8 @@ export interface ProbeImageOptions {
   train?: string;
   test?: string;
   weights?: string;
-  preset: string;
+  sha256?: string;
+  preset?: string;
   precision: string;
   device: string;
   batch: string;
@@ -192,10 +192,9 @@ async function datasetFeatures(
 
 /** Embeds (or reads from the caches) the --train and --test folders, labels by class name. */
 export async function imageFolderFeatures(opts: ProbeImageOptions): Promise<ImageFolderFeatures> {
-  const missing = (['train', 'test', 'weights'] as const).filter((k) => opts[k] === undefined);
-  if (missing.includes('weights')) throw new CliError(`the image-folder mode needs --weights\n${NO_WEIGHTS_HELP}`);
+  const missing = (['train', 'test'] as const).filter((k) => opts[k] === undefined);
   if (missing.length) throw new CliError(`the image-folder mode needs ${missing.map((k) => `--${k} <folder>`).join(' and ')}`);
-  const preset = checkPreset(opts.preset);
+  if (opts.preset !== undefined) checkPreset(opts.preset);
   const { device, precision } = checkDevice(opts.device, opts.precision);
   const batch = positiveInteger(opts.batch, '--batch');
   const quiet = opts.quiet === true;
@@ -205,7 +204,8 @@ export async function imageFolderFeatures(opts: ProbeImageOptions): Promise<Imag
 
   const trainFiles = await scanFolder(opts.train!, 'train');
   const testFiles = await scanFolder(opts.test!, 'test');
-  const weights = await readWeightsFile(opts.weights!);
+  const weights = await readWeightsFile(opts.weights, { sha256: opts.sha256, quiet });
+  const preset = checkPreset(opts.preset ?? weights.named?.preset ?? 'torchvision');
   const trainSet = await readDataset(opts.train!, trainFiles, 'train', note);
   const testSet = await readDataset(opts.test!, testFiles, 'test', note);
   const model = new LazyModel(weights, device, precision);
@@ -234,7 +234,7 @@ export async function imageFolderFeatures(opts: ProbeImageOptions): Promise<Imag
       train: opts.train!,
       test: opts.test!,
       classes: names,
-      weights: opts.weights!,
+      weights: weights.source,
       weights_sha256: weights.sha256,
       preset,
       precision,

@@ -24,11 +24,12 @@ import {
   type SearchIndex,
 } from '../search/index.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { loadResNet } from '../weights/resnet.ts';
 import { parseWeights } from '../weights/load.ts';
 import { CliError, readBytes, writeAtomic } from './files.ts';
 import { loadInput, type InputFailure } from './inputs.ts';
-import { NO_WEIGHTS_HELP } from './weights.ts';
+import { isRemoteWeights } from '../platform/node-weights-cache.ts';
+import type { NamedWeights } from '../weights/named.ts';
+import { loadResNetArchive, resolveWeights } from './weights.ts';
 import '../node.ts'; // registers Dawn's WebGPU for ResNet50.fromModel
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'] as const;
@@ -86,14 +87,19 @@ export async function listImages(root: string): Promise<ImageFile[]> {
 
 export interface WeightsFile {
   readonly path: string;
+  /** What the user named: the path, or a weights name or URL (then `path` is the cached copy). */
+  readonly source: string;
+  readonly named: NamedWeights | null;
   readonly bytes: Uint8Array;
   /** SHA-256 of the bytes, lowercase hex */
   readonly sha256: string;
 }
 
-export async function readWeightsFile(path: string): Promise<WeightsFile> {
+/** --weights (a path, URL or name; default msvision), downloaded when needed, read and hashed. */
+export async function readWeightsFile(value: string | undefined, opts: { sha256?: string; quiet?: boolean } = {}): Promise<WeightsFile> {
+  const { path, source, named } = await resolveWeights(value, 'embed', opts);
   const bytes = await readBytes(path, 'weights');
-  return { path, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { path, source, named, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 /** The model, loaded on first use: a run that finds everything cached never parses the weights. */
@@ -110,7 +116,7 @@ export class LazyModel {
     if (!this.model) {
       let data;
       try {
-        data = loadResNet(parseWeights(this.weights.bytes, this.weights.path));
+        data = loadResNetArchive(parseWeights(this.weights.bytes, this.weights.path), this.weights);
       } catch (e) {
         throw new CliError((e as Error).message);
       }
@@ -246,7 +252,8 @@ export const SEARCH_USAGE = `usage:
 const INDEX_OPTIONS = {
   weights: { type: 'string' },
   out: { type: 'string' },
-  preset: { type: 'string', default: 'torchvision' },
+  preset: { type: 'string' },
+  sha256: { type: 'string' },
   batch: { type: 'string', default: '8' },
   device: { type: 'string', default: 'webgpu' },
   precision: { type: 'string', default: 'f32' },
@@ -290,9 +297,8 @@ async function indexCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new CliError(`index takes one folder, got ${positionals.length}\n${SEARCH_USAGE}`);
-  if (!values.weights) throw new CliError(NO_WEIGHTS_HELP);
   if (!values.out) throw new CliError('missing --out <index file>, e.g. --out photos.index.safetensors');
-  const preset = checkPreset(values.preset);
+  if (values.preset !== undefined) checkPreset(values.preset);
   const { device, precision } = checkDevice(values.device, values.precision);
   const batch = positiveInteger(values.batch, '--batch');
   const folder = positionals[0];
@@ -302,7 +308,8 @@ async function indexCommand(argv: string[]): Promise<number> {
   const files = await listImages(folder);
   if (files.length === 0) throw new CliError(`${folder}: no ${IMAGE_LIST} images in this folder`);
   const previous = await readExistingIndex(out);
-  const weights = await readWeightsFile(values.weights);
+  const weights = await readWeightsFile(values.weights, { sha256: values.sha256, quiet: values.quiet });
+  const preset = checkPreset(values.preset ?? weights.named?.preset ?? 'torchvision');
   const settings = { weightsSha256: weights.sha256, preset, precision };
   let reusable = previous;
   if (previous && !sameSettings(previous, settings)) {
@@ -346,7 +353,8 @@ async function indexCommand(argv: string[]): Promise<number> {
   const removed = previous ? previous.files.filter((f) => !present.has(f.path)).length : 0;
   const unchanged = plan.unchanged;
   const root = relativePosix(outDir, resolve(folder));
-  const weightsPath = relativePosix(outDir, resolve(weights.path));
+  // A name or URL is recorded as such (search fetches it from the cache), a path relative to the index.
+  const weightsPath = isRemoteWeights(weights.source) ? weights.source : relativePosix(outDir, resolve(weights.path));
   const sameRows = previous !== null && reusable !== null && run.embedded === 0 && kept.length === previous.files.length &&
     from.every((j, i) => j === i) && previous.root === root && previous.weightsPath === weightsPath;
   if (!sameRows) {
@@ -407,7 +415,7 @@ async function searchCommand(argv: string[]): Promise<number> {
   let weightsPath = values.weights;
   let weights: WeightsFile;
   if (weightsPath === undefined) {
-    weightsPath = relativePosix(process.cwd(), resolve(indexDir, index.weightsPath));
+    weightsPath = isRemoteWeights(index.weightsPath) ? index.weightsPath : relativePosix(process.cwd(), resolve(indexDir, index.weightsPath));
     try {
       weights = await readWeightsFile(weightsPath);
     } catch (e) {

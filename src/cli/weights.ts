@@ -1,19 +1,72 @@
-// Loading the weights file named on the command line (format detection lives in src/weights/load.ts).
+// The weights named on the command line: a path, an http(s) URL or a name (torchvision-v1,
+// torchvision-v2, msvision), downloaded once into the cache with a progress bar on a terminal
+// (src/platform/node-weights-cache.ts). Format detection lives in src/weights/load.ts.
+import { SingleBar } from 'cli-progress';
 import type { TensorArchive } from '../weights/archive.ts';
 import { loadResNet } from '../weights/resnet.ts';
 import { parseWeights } from '../weights/load.ts';
+import { checkSha256, DEFAULT_WEIGHTS, NAMED_WEIGHTS, type NamedWeights } from '../weights/named.ts';
 import type { ResNetModel } from '../nn/model.ts';
-import { CliError, readBytes } from './files.ts';
+import { fetchWeights, isRemoteWeights, sha256File, type Progress } from '../platform/node-weights-cache.ts';
+import { checkReadable, CliError, readBytes } from './files.ts';
 
-export const NO_WEIGHTS_HELP = `no weights given: pass --weights <file>, a PyTorch state dict (.pth, .pt) or safetensors.
-  torchvision ResNet-50 (ImageNet classifier), in Python:
-    import torch, torchvision
-    m = torchvision.models.resnet50(weights="IMAGENET1K_V2")   # or IMAGENET1K_V1
-    torch.save(m.state_dict(), "resnet50.pth")
-  Microsoft Vision Model ResNet-50 (2048-d embeddings; pip install microsoftvision):
-    import torch, microsoftvision
-    m = microsoftvision.models.resnet50(pretrained=True)
-    torch.save(m.state_dict(), "msvision-resnet50.pth")`;
+export const WEIGHTS_HELP = `weights (--weights): a path (a PyTorch .pth/.pt/.tar state dict or checkpoint, or safetensors), an
+http(s) URL, or a name, downloaded once into $RESNET50_CACHE (default ~/.cache/resnet50-webgpu) and
+verified: ${Object.values(NAMED_WEIGHTS).map((w) => `${w.name} (${w.description}; preset ${w.preset})`).join(', ')}.
+Default: ${DEFAULT_WEIGHTS.classify} for classify, ${DEFAULT_WEIGHTS.embed} for embed, probe and index.
+--sha256 HEX: the SHA-256 the file must have. RESNET50_OFFLINE=1: the cache only.
+RESNET50_WEIGHTS_MIRROR=https://host/path: names are fetched from <mirror>/<file name>.`;
+
+export interface ResolvedWeights {
+  /** A local file: the user's, or the verified copy in the cache. */
+  readonly path: string;
+  /** What the user named: the path, URL or name. */
+  readonly source: string;
+  readonly named: NamedWeights | null;
+}
+
+function progressBar(source: string, quiet: boolean): ((p: Progress) => void) | undefined {
+  if (quiet || !process.stderr.isTTY) return undefined;
+  let bar: SingleBar | null = null;
+  const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+  return ({ loaded, total }) => {
+    if (!bar) {
+      bar = new SingleBar({ format: `downloading ${source} {bar} {percentage}% {done}/{size} MiB`, hideCursor: true, stream: process.stderr });
+      bar.start(total ?? 0, 0, { done: '0', size: total === null ? '?' : mib(total) });
+    }
+    bar.update(loaded, { done: mib(loaded) });
+    if (total !== null && loaded >= total) bar.stop();
+  };
+}
+
+/** --weights (or the command's default name) → a local file, downloaded and verified when needed. */
+export async function resolveWeights(
+  value: string | undefined,
+  use: keyof typeof DEFAULT_WEIGHTS,
+  opts: { sha256?: string; quiet?: boolean } = {},
+): Promise<ResolvedWeights> {
+  const source = value ?? DEFAULT_WEIGHTS[use];
+  let sha256: string | undefined;
+  try {
+    sha256 = opts.sha256 === undefined ? undefined : checkSha256(opts.sha256, '--sha256');
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  if (!isRemoteWeights(source)) {
+    await checkReadable(source, 'weights');
+    if (sha256) {
+      const digest = await sha256File(source);
+      if (digest !== sha256) throw new CliError(`${source}: SHA-256 ${digest}, expected ${sha256} (--sha256)`);
+    }
+    return { path: source, source, named: null };
+  }
+  try {
+    const cached = await fetchWeights(source, { sha256, onProgress: progressBar(source, opts.quiet === true) });
+    return { path: cached.path, source, named: cached.named };
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
 
 /** Errors from the readers become one-line CLI errors (they already name the file). */
 function asCliError<T>(f: () => T): T {
@@ -29,7 +82,12 @@ export async function readWeightsArchive(path: string): Promise<TensorArchive> {
   return asCliError(() => parseWeights(bytes, path));
 }
 
-export async function loadWeightsFile(path: string): Promise<ResNetModel> {
-  const archive = await readWeightsArchive(path);
-  return asCliError(() => loadResNet(archive));
+/** Keys beyond ResNet-50 are dropped (with a notice on stderr) for named weights that have them. */
+export function loadResNetArchive(archive: TensorArchive, weights: Pick<ResolvedWeights, 'named'>): ResNetModel {
+  const onNotice = (message: string) => process.stderr.write(`resnet50: ${message}\n`);
+  return asCliError(() => loadResNet(archive, { ignoreExtraKeys: weights.named?.ignoreExtraKeys, onNotice }));
+}
+
+export async function loadWeightsFile(weights: ResolvedWeights): Promise<ResNetModel> {
+  return loadResNetArchive(await readWeightsArchive(weights.path), weights);
 }

@@ -6,7 +6,7 @@
 //   a u64 header length, then '{'             safetensors
 import type { TensorArchive } from './archive.ts';
 import { LEGACY_MAGIC, readTorchLegacy, readTorchZip } from './pth/index.ts';
-import { loadResNet } from './resnet.ts';
+import { loadResNet, type LoadResNetOptions } from './resnet.ts';
 import { readSafetensors } from './safetensors.ts';
 import type { ResNetModel } from '../nn/model.ts';
 
@@ -30,6 +30,6 @@ export function parseWeights(bytes: Uint8Array, source: string): TensorArchive {
 }
 
 /** A ResNet-50 from a weights file's bytes (.pth, legacy torch.save, or safetensors; folded or not). */
-export function loadWeights(bytes: Uint8Array, source: string): ResNetModel {
-  return loadResNet(parseWeights(bytes, source));
+export function loadWeights(bytes: Uint8Array, source: string, opts: LoadResNetOptions = {}): ResNetModel {
+  return loadResNet(parseWeights(bytes, source), opts);
 }

@@ -72,8 +72,18 @@ function list(title: string, items: string[]): string {
   return `${items.length} ${title}: ${shown}${items.length > 12 ? `, … (${items.length - 12} more)` : ''}`;
 }
 
+export interface LoadResNetOptions {
+  /**
+   * Drop tensors that are not part of ResNet-50 (a checkpoint's task heads, as the Microsoft Vision
+   * Model's has) and report them through onNotice, instead of refusing the file. Missing or
+   * misshapen backbone tensors are still an error.
+   */
+  readonly ignoreExtraKeys?: boolean;
+  readonly onNotice?: (message: string) => void;
+}
+
 /** Check a state dict against ResNet-50 and fold its BatchNorms. Reports every problem in one error. */
-export function loadResNet(archive: TensorArchive): ResNetModel {
+export function loadResNet(archive: TensorArchive, opts: LoadResNetOptions = {}): ResNetModel {
   const tensors = new Map<string, TensorEntry>();
   for (const [name, entry] of archive.tensors) {
     const key = stripPrefix(name);
@@ -93,7 +103,11 @@ export function loadResNet(archive: TensorArchive): ResNetModel {
       misshapen.push(`${name} is ${fmt(got.shape)}, expected ${fmt(want.shape)}`);
     }
   }
-  const unexpected = [...tensors.keys()].filter((name) => !expected.has(name));
+  let unexpected = [...tensors.keys()].filter((name) => !expected.has(name));
+  if (opts.ignoreExtraKeys && unexpected.length) {
+    opts.onNotice?.(`${archive.source}: ignored ${list('tensors outside ResNet-50', unexpected)}`);
+    unexpected = [];
+  }
   if (missing.length || misshapen.length || unexpected.length) {
     const parts = [
       missing.length ? list('missing', missing) : '',

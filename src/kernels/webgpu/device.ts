@@ -89,12 +89,15 @@ export class GpuContext {
   private lostInfo: GPUDeviceLostInfo | null = null;
   private readonly uncaptured: string[] = [];
   private destroyed = false;
+  private readonly onUncaptured: (ev: Event) => void;
 
   private constructor(
     device: GPUDevice,
     private readonly adapterInfo: GPUAdapterInfo | undefined,
     precision: Precision,
     limits: LimitOverrides,
+    /** The engine created the device (and destroys it), rather than running on the caller's. */
+    private readonly ownsDevice = true,
   ) {
     const info = adapterInfo;
     this.device = device;
@@ -121,14 +124,28 @@ export class GpuContext {
       if (!this.destroyed) this.lostInfo = info;
     });
     // Everything the engine does runs inside error scopes; anything else still must not be printed
-    // by Dawn, and surfaces from the next call instead.
-    device.addEventListener('uncapturederror', (ev) => {
-      ev.preventDefault();
+    // by Dawn, and surfaces from the next call instead. (On the caller's device, its errors are the
+    // caller's to see too.)
+    this.onUncaptured = (ev) => {
+      if (ownsDevice) ev.preventDefault();
       this.uncaptured.push((ev as GPUUncapturedErrorEvent).error.message);
-    });
+    };
+    device.addEventListener('uncapturederror', this.onUncaptured);
   }
 
-  static async create(gpu: GPU, precision: Precision, limits: LimitOverrides = {}): Promise<GpuContext> {
+  /** A context on the caller's device: it must already have the features the precision needs. */
+  private static async onDevice(device: GPUDevice, precision: Precision, limits: LimitOverrides): Promise<GpuContext> {
+    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    if (precision === 'f16' && !device.features.has('shader-f16')) {
+      throw new GpuError("precision 'f16' needs the given GPUDevice to have been requested with the feature 'shader-f16'; use precision 'f32'");
+    }
+    const ctx = new GpuContext(device, info, precision, limits, false);
+    if (ctx.config.gemmKernel === 'gemm_sg') await ctx.probeSubgroups();
+    return ctx;
+  }
+
+  static async create(gpu: GPU | GPUDevice, precision: Precision, limits: LimitOverrides = {}): Promise<GpuContext> {
+    if ('createBuffer' in gpu) return GpuContext.onDevice(gpu, precision, limits);
     const adapter = await gpu.requestAdapter();
     if (!adapter) throw new GpuError('no WebGPU adapter found (on a machine without a GPU, install lavapipe)');
     const name = adapterName(adapter.info);
@@ -281,6 +298,7 @@ export class GpuContext {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.device.destroy();
+    this.device.removeEventListener('uncapturederror', this.onUncaptured);
+    if (this.ownsDevice) this.device.destroy();
   }
 }

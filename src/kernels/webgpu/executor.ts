@@ -624,7 +624,8 @@ export class WebGpuRuntime {
     this.dummy = ctx.device.createBuffer({ label: 'dummy residual', size: 16, usage: USAGE_STORAGE });
   }
 
-  static async create(gpu: GPU, precision: Precision, limits: LimitOverrides = {}): Promise<WebGpuRuntime> {
+  /** On a device of its own from `gpu`, or on the caller's GPUDevice (left alive by dispose). */
+  static async create(gpu: GPU | GPUDevice, precision: Precision, limits: LimitOverrides = {}): Promise<WebGpuRuntime> {
     return new WebGpuRuntime(await GpuContext.create(gpu, precision, limits));
   }
 
@@ -713,7 +714,7 @@ export interface WebGpuEngine extends Engine {
  */
 export async function createWebGpuEngine(
   model: ResNetModel | Promise<ResNetModel>,
-  gpu: GPU,
+  gpu: GPU | GPUDevice,
   opts: { precision: Precision; limits?: LimitOverrides } = { precision: 'f32' },
 ): Promise<WebGpuEngine> {
   const weights = Promise.resolve(model);
