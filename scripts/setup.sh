@@ -4,7 +4,7 @@
 #     adapter without a GPU;
 #   - Debian's PyTorch (python3-torch, python3-torchvision), used only by the fixture scripts and the
 #     full-size check against PyTorch (set SKIP_TORCH=1 to leave it out);
-#   - the npm dependencies (npm ci).
+#   - the npm dependencies (npm ci), then the build (dist/: what `npx resnet50` runs).
 # Idempotent; needs root (or passwordless sudo) for the apt steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +22,4 @@ fi
 # onnxruntime-node (a benchmark peer) would fetch CUDA binaries in its install script; its CPU
 # binaries ship inside the package, so skip that step on npm versions that run install scripts.
 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+npm run build

@@ -16,30 +16,14 @@ import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwrig
 import { build, preview, type PreviewServer } from 'vite';
 import type { SelfTestReport } from '../../src/platform/selftest.ts';
 import type { DemoResult } from '../../demo/page-api.ts';
+import { CHROMIUM, FLAGS } from './chromium.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CONFIG = join(ROOT, 'demo/vite.config.ts');
 const ARTIFACTS = join(ROOT, 'test/browser/artifacts');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const FULL224 = !process.argv.includes('--quick');
 const TOL = 1e-4;
 
-const FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--no-sandbox',
-  '--disable-dev-shm-usage', // containers often have a small /dev/shm
-  // Nothing but 127.0.0.1: no background requests to Google's services.
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-domain-reliability',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-client-side-phishing-detection',
-  '--metrics-recording-only',
-  '--no-first-run',
-  '--no-default-browser-check',
-  '--no-pings',
-];
 
 const problems: string[] = [];
 const t = () => performance.now();
