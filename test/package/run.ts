@@ -4,7 +4,8 @@
 //   3. Deno imports the package from that project's node_modules and runs a forward;
 //   4. a plain HTML page imports dist/resnet50.browser.js (no bundler) in headless Chromium and runs
 //      a forward;
-//   5. the tarball's size and file count are printed and bounded (< 2 MB; no tests, fixtures, bench,
+//   5. esbuild --bundle --platform=browser bundles `import 'resnet50-webgpu'` as it is;
+//   6. the tarball's size and file count are printed and bounded (< 2 MB; no tests, fixtures, bench,
 //      demo or scripts).
 // Every forward is checked against PyTorch's outputs for the committed small model (≤ 1e-4 relative).
 // Exit status 1 on any failure.
@@ -131,9 +132,13 @@ async function main(): Promise<void> {
     // 3. Deno, from the project's node_modules
     const deno = join(ROOT, 'node_modules/.bin/deno');
     process.stdout.write(run(deno, ['run', '--quiet', '--allow-read', '--allow-env', '--node-modules-dir=manual', 'consumer-deno.mjs', WEIGHTS, INPUT, FEATURES], project));
-    // 4. a browser page, no bundler
+    // 4. a browser page, no bundler; and the "browser" condition bundles as it is (no Node built-in,
+    // no native package reached)
     await browserForward(project);
-    console.log('package test: 5 passed, 0 failed');
+    writeFileSync(join(project, 'app.js'), "import { ResNet50 } from 'resnet50-webgpu';\nconsole.log(ResNet50.name);\n");
+    run(join(ROOT, 'node_modules/.bin/esbuild'), ['app.js', '--bundle', '--platform=browser', '--format=esm', '--log-level=warning', `--outfile=${join(tmp, 'app.bundle.js')}`], project);
+    console.log(`esbuild --bundle --platform=browser of import 'resnet50-webgpu': ${readFileSync(join(tmp, 'app.bundle.js')).length} bytes`);
+    console.log('package test: 6 passed, 0 failed');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
