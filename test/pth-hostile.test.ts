@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWeights } from '../src/weights/load.ts';
 import { loadTorchPickle } from '../src/weights/pth/torch-pickle.ts';
-import { readZip } from '../src/weights/pth/zip.ts';
+import { readZip } from '../src/formats/zip/zip.ts';
 import { FIXTURES } from './helpers.ts';
 
 const PTH = join(FIXTURES, 'pth');

@@ -7,11 +7,11 @@
 //   5  the list of saved storage keys, in the order their bytes follow
 //   then, per key, its element count as an 8-byte integer and count × itemsize bytes, both in the
 //   byte order sys_info names. (PyTorch 0.3 and older wrote a tar archive instead; not read here.)
-import { describe, unpickle, type UnpickleHooks } from './pickle.ts';
+import { describe, unpickle, type UnpickleHooks } from '../../formats/pickle/pickle.ts';
 import { loadTorchPickle } from './torch-pickle.ts';
 import { stateDictArchive } from './state-dict.ts';
 import type { TensorArchive } from '../archive.ts';
-import { quote } from './quote.ts';
+import { quote } from '../../formats/quote.ts';
 
 export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;

@@ -4,11 +4,11 @@
 //   {'model': {…}, …}                               (torchvision's reference scripts and many others)
 // the wrappers nested up to MAX_WRAPPERS deep. Names are kept as saved: DataParallel's `module.`
 // prefix included (loadResNet strips it).
-import { describe } from './pickle.ts';
+import { describe } from '../../formats/pickle/pickle.ts';
 import { TensorRef, type StorageRef } from './torch-pickle.ts';
 import type { TensorArchive, TensorEntry } from '../archive.ts';
 import { viewEntry, type ByteOrder } from './tensor-entry.ts';
-import { quote } from './quote.ts';
+import { quote } from '../../formats/quote.ts';
 
 const WRAPPER_KEYS = ['state_dict', 'model'];
 const MAX_WRAPPERS = 3;

@@ -12,8 +12,8 @@
 // PyTorch before 1.0). Their bytes live outside the pickle (the zip record data/<key>, or after the
 // pickles in the legacy format), so a StorageRef only names them; two tensors with the same key
 // share one storage. The location ('cpu', 'cuda:0') does not matter here: bytes are bytes.
-import { PyCallable, describe, isTuple, unpickle } from './pickle.ts';
-import { quote } from './quote.ts';
+import { PyCallable, describe, isTuple, unpickle } from '../../formats/pickle/pickle.ts';
+import { quote } from '../../formats/quote.ts';
 
 class StorageType {
   constructor(

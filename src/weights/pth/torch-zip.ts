@@ -4,12 +4,12 @@
 //   <top>/data/<key>   each storage's raw bytes, starting 64-byte aligned in the file
 //   <top>/byteorder    'little' or 'big', in files from newer PyTorch; without it, little-endian
 //   <top>/version, .format_version, .storage_alignment, .data/serialization_id: not needed here
-import { readZip, type ZipEntry } from './zip.ts';
+import { readZip, type ZipEntry } from '../../formats/zip/zip.ts';
 import { loadTorchPickle } from './torch-pickle.ts';
 import { stateDictArchive } from './state-dict.ts';
 import type { TensorArchive } from '../archive.ts';
 import type { ByteOrder } from './tensor-entry.ts';
-import { quote } from './quote.ts';
+import { quote } from '../../formats/quote.ts';
 
 const PICKLE = /^[^/]+\/data\.pkl$/;
 

@@ -10,7 +10,7 @@
 // (a data descriptor after the bytes repeats them) and always writes the ZIP64 records. So sizes,
 // CRCs and offsets come from the central directory; 0xFFFF / 0xFFFFFFFF there means "see ZIP64"
 // (the end record, or extra field 0x0001 of the entry). Every offset is checked against the file.
-import { quote } from './quote.ts';
+import { quote } from '../quote.ts';
 
 export interface ZipEntry {
   readonly name: string;
