@@ -23,6 +23,19 @@ export interface UnpickleHooks {
   findGlobal(module: string, name: string): unknown;
   /** The object a persistent id stands for (torch.save uses these for storages). */
   persistentLoad(pid: unknown): unknown;
+  /**
+   * What a Python 2 `str` (BINSTRING, SHORT_BINSTRING) becomes: 'utf8' (the default) a string decoded
+   * as UTF-8, as torch.load does; 'bytes' a Uint8Array of its bytes, as pickle.load(encoding='bytes').
+   */
+  py2Strings?: 'utf8' | 'bytes';
+}
+
+/**
+ * An object the allowlist builds that takes BUILD's state (Python's `__setstate__`); a subclass
+ * checks the state and throws to refuse it.
+ */
+export abstract class PyObject {
+  abstract setState(state: unknown): void;
 }
 
 const MAX_PROTOCOL = 5;
@@ -69,6 +82,11 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks,
     } catch {
       throw fail('a string is not valid UTF-8');
     }
+  };
+  const py2String = (length: number) => {
+    if (hooks.py2Strings !== 'bytes') return text(length);
+    const at = take(length);
+    return bytes.subarray(at, at + length);
   };
   const line = () => {
     const newline = bytes.subarray(pos, pos + MAX_GLOBAL_NAME).indexOf(0x0a);
@@ -135,8 +153,13 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks,
       }
       case 0x62: { // BUILD: object.__setstate__(state)
         const state = pop();
+        const target = top();
+        if (target instanceof PyObject) {
+          target.setState(state);
+          break;
+        }
         // Only dicts are built: the state holds Python attributes (a state dict's `_metadata`), not items.
-        if (!(top() instanceof Map) || !(state instanceof Map)) throw fail(`BUILD of ${describe(top())} from ${describe(state)} is not supported`);
+        if (!(target instanceof Map) || !(state instanceof Map)) throw fail(`BUILD of ${describe(target)} from ${describe(state)} is not supported`);
         break;
       }
       case 0x28: // MARK
@@ -243,11 +266,11 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks,
       case 0x54: { // BINSTRING (Python 2 str; torch.load decodes these as UTF-8)
         const length = view.getInt32(take(4), true);
         if (length < 0) throw fail('BINSTRING with a negative length');
-        stack.push(text(length));
+        stack.push(py2String(length));
         break;
       }
       case 0x55: // SHORT_BINSTRING
-        stack.push(text(bytes[take(1)]));
+        stack.push(py2String(bytes[take(1)]));
         break;
       default: {
         const printable = opcode >= 0x20 && opcode < 0x7f ? ` ('${String.fromCharCode(opcode)}')` : '';
@@ -266,6 +289,7 @@ export function describe(value: unknown): string {
   if (value === null) return 'None';
   if (value instanceof Map) return 'a dict';
   if (value instanceof PyCallable) return value.name;
+  if (value instanceof Uint8Array) return 'bytes';
   if (Array.isArray(value)) return Object.isFrozen(value) ? 'a tuple' : 'a list';
   if (typeof value === 'object') return `a ${value.constructor.name}`;
   return { number: 'a number', bigint: 'an int', string: 'a str', boolean: 'a bool' }[typeof value as string] ?? typeof value;
