@@ -21,7 +21,17 @@ export const PROBE_USAGE = `usage:
       the class is the subfolder's name, classes sorted, .jpg/.jpeg/.png found recursively). Features
       are cached in <folder>/.resnet50-cache/, keyed by the weights' SHA-256, preset, precision and
       device; a later run embeds only new or changed files. Unreadable images are reported and
-      skipped (exit status 1). The report adds "images": folders, classes, weights and settings.`;
+      skipped (exit status 1). The report adds "images": folders, classes, weights and settings.
+  resnet50 probe --dataset NAME[,NAME…] --root <folder> [--weights msvision|…] [--limit-per-class N] [--table table.md]
+                 [--chunk 1024] [--out report.json] [same options as the image folders, but --train/--test/--plot]
+      the seed's benchmarks read from their files as distributed, NAME one of cifar10, cifar100, stl10,
+      svhn, cub200, flowers102, imagenet (seed = all seven), <folder> holding each as torchvision's
+      dataset classes expect their root (or a parent holding them all). CLIP's protocol: official
+      splits; λ swept on the official validation split (Flowers-102) or a seeded split of train; refit
+      on train (+ val); mean per-class accuracy for Flowers-102, top-1 for the others. Features are
+      cached in <dataset>/.resnet50-cache/ chunk by chunk (--chunk rows each); a stopped run resumes.
+      --limit-per-class N: only the first N images of each class in each split (a quick subset run,
+      reported as such). Prints the seed's table with this run's column (--table writes it).`;
 
 const OPTIONS = {
   'train-features': { type: 'string' },
@@ -45,6 +55,12 @@ const OPTIONS = {
   device: { type: 'string', default: 'webgpu' },
   batch: { type: 'string', default: '8' },
   'no-cache': { type: 'boolean' },
+  // the benchmark mode
+  dataset: { type: 'string' },
+  root: { type: 'string' },
+  'limit-per-class': { type: 'string' },
+  table: { type: 'string' },
+  chunk: { type: 'string', default: '1024' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -108,11 +124,19 @@ export async function probeCommand(argv: string[]): Promise<number> {
     }
     if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}'\n${PROBE_USAGE}`);
     const featureFlags = ['train-features', 'train-labels', 'test-features', 'test-labels'] as const;
+    const datasetMode = values.dataset !== undefined;
+    if (datasetMode) {
+      const mixed = [...featureFlags, 'train', 'test', 'plot'].filter((k) => values[k as keyof typeof values] !== undefined);
+      if (mixed.length) throw new CliError(`--dataset (benchmarks) and ${mixed.map((k) => `--${k}`).join(', ')} cannot be mixed`);
+    } else {
+      const only = (['root', 'limit-per-class', 'table'] as const).filter((k) => values[k] !== undefined);
+      if (only.length) throw new CliError(`${only.map((k) => `--${k}`).join(', ')} only go with --dataset`);
+    }
     const imageMode = values.train !== undefined || values.test !== undefined || values.weights !== undefined;
-    if (imageMode) {
+    if (imageMode && !datasetMode) {
       const mixed = featureFlags.filter((k) => values[k] !== undefined);
       if (mixed.length) throw new CliError(`--train/--test/--weights (image folders) and ${mixed.map((k) => `--${k}`).join(', ')} (features) cannot be mixed`);
-    } else {
+    } else if (!datasetMode) {
       const missing = featureFlags.filter((k) => values[k] === undefined);
       if (missing.length) throw new CliError(`missing ${missing.map((k) => `--${k}`).join(', ')} (or --train/--test/--weights for image folders)\n${PROBE_USAGE}`);
     }
@@ -124,6 +148,10 @@ export async function probeCommand(argv: string[]): Promise<number> {
     if (values.plot !== undefined) {
       if (!values.plot.endsWith('.svg')) throw new CliError(`--plot must end in .svg, got ${values.plot}`);
       if (lambda !== undefined) throw new CliError('--plot draws the λ sweep, which --lambda skips');
+    }
+    if (datasetMode) {
+      const { probeDatasets } = await import('./probe-datasets.ts');
+      return await probeDatasets({ ...values, seed, valSplit, maxIter, lambda });
     }
 
     let train: LabeledFeatures;

@@ -4,7 +4,7 @@
 // features from the embedder and labels from folder names (labelNames).
 import { fullDesign, fitLogisticRegression, subDesign, type FeatureMatrix, type FitOptions, type FitResult, type LogRegModel } from './logreg.ts';
 import { evaluate, type Evaluation } from './metrics.ts';
-import { applyEncoding, encodeLabels, stratifiedSplit } from './split.ts';
+import { applyEncoding, encodeLabels, stratifiedSplit, type Split } from './split.ts';
 import { sweepLambda, type SweepOptions, type SweepResult } from './sweep.ts';
 
 export interface LabeledFeatures {
@@ -18,6 +18,11 @@ export interface ProbeOptions {
   valSplit?: number;
   /** seed of the validation split; default 0 */
   seed?: number;
+  /**
+   * A given validation split instead of the seeded one (a dataset's official split): positions in
+   * train of the part the sweep fits on and of the part it scores; the refit uses all of train.
+   */
+  split?: Split;
   /** fixed λ: no sweep, fit on all of train */
   lambda?: number;
   /** L-BFGS settings (maxIter 1000, gtol 1e-4, …) for every fit */
@@ -119,8 +124,11 @@ export function runLinearProbe(train: LabeledFeatures, test: LabeledFeatures, op
     lambda = options.lambda;
     if (!(lambda > 0 && Number.isFinite(lambda))) throw new Error(`λ must be a positive number, got ${lambda}`);
   } else {
-    valSplit = options.valSplit ?? 0.2;
-    const split = stratifiedSplit(enc.y, K, valSplit, seed);
+    valSplit = options.split ? null : options.valSplit ?? 0.2;
+    const split = options.split ?? stratifiedSplit(enc.y, K, valSplit!, seed);
+    for (const part of [split.train, split.val]) {
+      if (part.some((r) => !(r >= 0 && r < train.features.rows))) throw new Error(`the given validation split names rows outside train's ${train.features.rows}`);
+    }
     const fitPart = subDesign(all, split.train);
     const valPart = subDesign(all, split.val);
     valSamples = valPart.rows.length;
@@ -178,7 +186,7 @@ export function runLinearProbe(train: LabeledFeatures, test: LabeledFeatures, op
     train_samples: train.features.rows,
     test_samples: test.features.rows,
     val_split: valSplit,
-    seed: sweep ? seed : null,
+    seed: sweep && !options.split ? seed : null,
     val_samples: valSamples,
     lambda_source: sweep ? 'sweep' : 'given',
     lambda,
