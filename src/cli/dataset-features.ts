@@ -149,16 +149,26 @@ export async function splitFeatures(split: Split, o: SplitFeaturesOptions): Prom
     }
   }
   let recordedDim = dim;
-  const parts: (Float32Array | null)[] = new Array(chunks).fill(null);
+  // one [n, dim] array, filled chunk by chunk (no second copy of the split's features)
+  let features: Float32Array | null = null;
+  const done = new Uint8Array(chunks);
+  const place = (k: number, rows: Float32Array) => {
+    features ??= new Float32Array(n * dim!);
+    features.set(rows, k * o.chunk * dim!);
+    done[k] = 1;
+  };
   let cached = 0;
   if (cacheDir && dim !== null) {
     for (let k = 0; k < chunks; k++) {
-      parts[k] = await readChunk(cacheDir, k, Math.min(o.chunk, n - k * o.chunk), dim);
-      if (parts[k]) cached += parts[k]!.length / dim;
+      const rows = await readChunk(cacheDir, k, Math.min(o.chunk, n - k * o.chunk), dim);
+      if (rows) {
+        place(k, rows);
+        cached += rows.length / dim;
+      }
     }
   }
   const total = n;
-  let done = cached;
+  let finished = cached;
   let embedded = 0;
   const started = performance.now();
   const tty = !o.quiet && process.stderr.isTTY === true;
@@ -168,11 +178,11 @@ export async function splitFeatures(split: Split, o: SplitFeaturesOptions): Prom
     const now = performance.now();
     if (!force && now - lastLine < (tty ? 500 : 10_000)) return;
     lastLine = now;
-    const line = progressLine(o.label, done, total, embedded, (now - started) / 1000);
+    const line = progressLine(o.label, finished, total, embedded, (now - started) / 1000);
     process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
   };
   for (let k = 0; k < chunks; k++) {
-    if (parts[k]) continue;
+    if (done[k]) continue;
     const from = k * o.chunk;
     const to = Math.min(n, from + o.chunk);
     const model = await o.model.get();
@@ -189,7 +199,7 @@ export async function splitFeatures(split: Split, o: SplitFeaturesOptions): Prom
         rows.set(f.data, filled * d);
         filled += inputs.length;
         embedded += inputs.length;
-        done += inputs.length;
+        finished += inputs.length;
         report(false);
       });
     for await (const t of pipeline(split, from, to, 2 * o.batch, o.root, o.preset)) {
@@ -203,7 +213,7 @@ export async function splitFeatures(split: Split, o: SplitFeaturesOptions): Prom
     }
     await inflight;
     if (batch.length) await run(batch);
-    parts[k] = rows!;
+    place(k, rows!);
     if (cacheDir) {
       try {
         if (recordedDim !== dim) {
@@ -220,7 +230,5 @@ export async function splitFeatures(split: Split, o: SplitFeaturesOptions): Prom
   report(true);
   if (tty && embedded > 0) process.stderr.write('\n');
   const seconds = (performance.now() - started) / 1000;
-  const features = new Float32Array(n * dim!);
-  parts.forEach((p, k) => features.set(p!, k * o.chunk * dim!));
-  return { features, dim: dim!, embedded, cached, rate: embedded ? embedded / seconds : null };
+  return { features: features!, dim: dim!, embedded, cached, rate: embedded ? embedded / seconds : null };
 }
