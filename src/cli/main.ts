@@ -15,6 +15,8 @@ const USAGE = `usage:
       prints the WebGPU adapter, its features and limits
   resnet50 probe --train-features X.npy --train-labels y.npy --test-features … --test-labels … [--out report.json]
       linear-probe evaluation of embeddings (logistic regression, λ swept as in CLIP); see 'resnet50 probe --help'
+  resnet50 probe --dataset cifar10,…|seed --root <folder> [--weights msvision|…] [--table table.md] [--out report.json]
+      the seed's seven benchmarks read from their files as distributed, scored as CLIP did, beside the seed's table
   resnet50 convert <in.pth|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn]
       writes a weights file as safetensors (torchvision names, or with BatchNorm folded into the convs)
   resnet50 bench [--batch 1,8,32] [--runs 5] [--precision f32,f16] [--kernels] [--peers] [--json FILE]

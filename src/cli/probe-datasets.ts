@@ -14,21 +14,15 @@ import { runLinearProbe, type ProbeReport } from '../probe/index.ts';
 import { CACHE_DIR, splitFeatures } from './dataset-features.ts';
 import { nodeDatasetFiles } from './dataset-files.ts';
 import { CliError, writeAtomic } from './files.ts';
+import type { ProbeImageOptions } from './probe-images.ts';
 import { checkDevice, checkPreset, LazyModel, positiveInteger, readWeightsFile, type WeightsFile } from './search.ts';
 
-export interface ProbeDatasetOptions {
+/** The image-folder mode's model options, and the benchmark mode's own. */
+export interface ProbeDatasetOptions extends Omit<ProbeImageOptions, 'train' | 'test'> {
   dataset?: string;
   root?: string;
-  weights?: string;
-  sha256?: string;
-  preset?: string;
-  precision: string;
-  device: string;
-  batch: string;
   chunk: string;
   'limit-per-class'?: string;
-  'no-cache'?: boolean;
-  quiet?: boolean;
   out?: string;
   table?: string;
   seed: number;
