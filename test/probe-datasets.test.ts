@@ -81,6 +81,17 @@ describe('resnet50 probe --dataset', () => {
     const after = JSON.parse(readFileSync(single, 'utf8'));
     expect(after.dataset).toBe('cifar10'); // one dataset: the object itself
     expect([after.score, after.lambda, after.probe.test_per_class_accuracy]).toEqual([before.score, before.lambda, before.probe.test_per_class_accuracy]);
+
+    // other pixels under the same labels: that split's cache starts afresh, the other is kept
+    const x = join(root, 'stl10_binary', 'test_X.bin');
+    const bytes = readFileSync(x);
+    bytes[1000] ^= 0xff;
+    writeFileSync(x, bytes);
+    const s = await cli(...base, '--dataset', 'stl10');
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stderr).toMatch(/^resnet50 probe: the feature cache .*stl10-test-.* is for other data or settings; starting it afresh$/m);
+    expect(s.stderr).toMatch(/^stl10 test: 2 images \(2 embedded at [\d.]+ images\/s, 0 from cache\)$/m);
+    expect(s.stderr).toMatch(/^stl10 train: 6 images \(0 embedded, 6 from cache\)$/m);
   }, 120_000);
 
   it('--limit-per-class takes the first N of each class and says so', async () => {

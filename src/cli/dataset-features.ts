@@ -3,11 +3,12 @@
 // next is prepared), and the features go to an on-disk cache chunk by chunk, so a run stopped at any
 // point resumes at the first chunk it had not finished. The cache of a split is a folder
 //   <dataset root>/.resnet50-cache/<dataset>-<split>-<key>/
-//     manifest.json       {format, version, dataset, split, rows, chunk, fingerprint, settings}
+//     manifest.json       {format, version, rows, chunk, dim, fingerprint, settings}
 //     chunk-000000.f32    float32 little-endian [rows of the chunk, dim], written atomically
 // keyed like the image-folder mode's (weights SHA-256, preset, precision, device), plus the
-// subset (--limit-per-class); `fingerprint` (SHA-256 of the split's labels and file names) must
-// match, else the folder is started afresh.
+// subset (--limit-per-class); `fingerprint` (SHA-256 of the split's labels and its pixels, or its
+// file names: an image file changed in place under the same name is not noticed) must match, else
+// the folder is started afresh.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -49,10 +50,12 @@ export interface SplitFeatures {
   rate: number | null;
 }
 
+/** SHA-256 of the labels and the pixels (decoded arrays) or the file names (image files). */
 function fingerprint(split: Split): string {
   const h = createHash('sha256');
   h.update(new Uint8Array(split.labels.buffer, split.labels.byteOffset, split.labels.byteLength));
   if (split.kind === 'files') h.update(split.files.join('\n'));
+  else for (let i = 0; i < split.labels.length; i++) h.update(split.image(i).data);
   return h.digest('hex');
 }
 

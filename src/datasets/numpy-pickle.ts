@@ -55,13 +55,13 @@ export class NdArray extends PyObject {
     if (version !== 1) throw fail(`state version ${describe(version)} is not 1`);
     if (!isTuple(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) throw fail(`shape ${describe(shape)} is not a tuple of sizes`);
     if (!(dtype instanceof DType)) throw fail(`dtype ${describe(dtype)}`);
-    if (typeof fortran !== 'boolean') throw fail(`is_fortran ${describe(fortran)}`);
+    if (fortran !== true && fortran !== false && fortran !== 0 && fortran !== 1) throw fail(`is_fortran ${describe(fortran)}`);
     if (!(raw instanceof Uint8Array)) throw fail(`the data is ${describe(raw)}, not raw bytes (object arrays are not read)`);
     const numel = (shape as number[]).reduce((a, b) => a * b, 1);
     if (raw.length !== numel * dtype.itemsize) throw fail(`shape [${shape.join(', ')}] of ${dtype.descr} needs ${numel * dtype.itemsize} bytes, the pickle holds ${raw.length}`);
     this.shape = [...(shape as number[])];
     this.dtype = dtype;
-    this.fortran = fortran;
+    this.fortran = fortran === true || fortran === 1;
     this.data = raw;
   }
 }
