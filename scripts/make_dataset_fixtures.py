@@ -5,7 +5,8 @@ their root), and expected.json: what numpy / scipy / PIL read from them.
 
     /usr/bin/python3 scripts/make_dataset_fixtures.py          # needs numpy, scipy (python3-scipy), PIL
 
-Seeded; a re-run reproduces every file. The pictures are smooth colour gradients with noise (so
+Seeded; a re-run reproduces every file but the creation date scipy writes into each .mat header.
+The pictures are smooth colour gradients with noise (so
 they compress and differ by class). Formats:
 
   cifar-10-batches-py/   data_batch_1..5, test_batch, batches.meta: protocol-2 pickles as Python 2's
@@ -20,6 +21,7 @@ they compress and differ by class). Formats:
   CUB_200_2011/          images.txt, image_class_labels.txt, train_test_split.txt, classes.txt, images/
   flowers-102/           jpg/image_NNNNN.jpg, imagelabels.mat (uncompressed), setid.mat (compressed)
   imagenet/              train/<wnid>/*.JPEG, val/<wnid>/*.JPEG
+  bad/                   files the readers must refuse: SVHN with 3 images and 2 labels, a MAT v4 file
 
 expected.json, per dataset and split: n, the label list, and the SHA-256 of the pixels as
 uint8 [N, H, W, 3] (RGB, row-major) for the array formats, or the image paths for the file formats.
