@@ -10,7 +10,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const SRC = join(ROOT, 'src');
 
 /** The core: these folders and files, and everything they import. */
-const CORE_DIRS = ['tensor', 'kernels', 'nn', 'weights', 'image'];
+const CORE_DIRS = ['tensor', 'kernels', 'nn', 'weights', 'image', 'formats', 'datasets'];
 const CORE_FILES = ['api.ts', 'index.ts', 'browser.ts', 'platform/deno.ts', 'platform/browser.ts', 'platform/selftest.ts'];
 /** The npm packages the core may import: none (its one runtime dependency is WebGPU itself). */
 const ALLOWED_PACKAGES = new Set<string>();
