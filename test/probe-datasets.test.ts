@@ -3,6 +3,7 @@
 // model on the CPU reference: the report's counts, CLIP's metric and validation per dataset, the
 // seed's table, the chunked cache resuming, --limit-per-class, hostile and broken files refused
 // before anything is written; and decoded arrays preprocessed exactly as image files of the same pixels.
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { loadWeights } from '../src/weights/load.ts';
 import { cli, FIXTURES } from './helpers.ts';
 
 const DATASETS = join(FIXTURES, 'datasets');
+const BIN = join(import.meta.dirname, '..', 'bin', 'resnet50.js');
 const WEIGHTS = join(FIXTURES, 'resnet50_div8', 'weights.safetensors');
 const EXPECTED = JSON.parse(readFileSync(join(DATASETS, 'expected.json'), 'utf8'));
 const SEED_ROWS = [
@@ -92,6 +94,23 @@ describe('resnet50 probe --dataset', () => {
     expect(s.stderr).toMatch(/^resnet50 probe: the feature cache .*stl10-test-.* is for other data or settings; starting it afresh$/m);
     expect(s.stderr).toMatch(/^stl10 test: 2 images \(2 embedded at [\d.]+ images\/s, 0 from cache\)$/m);
     expect(s.stderr).toMatch(/^stl10 train: 6 images \(0 embedded, 6 from cache\)$/m);
+  }, 120_000);
+
+  it('a run killed while embedding resumes at the first unfinished chunk', async () => {
+    const killed = join(dir, 'killed');
+    cpSync(join(DATASETS, 'cifar-10-batches-py'), join(killed, 'cifar-10-batches-py'), { recursive: true });
+    const args = base.map((a) => (a === root ? killed : a));
+    const child = spawn(process.execPath, [BIN, ...args, '--dataset', 'cifar10', '--quiet'], { stdio: 'ignore' });
+    const cache = join(killed, 'cifar-10-batches-py', '.resnet50-cache');
+    const chunks = () => (existsSync(cache) ? readdirSync(cache).filter((n) => n.startsWith('cifar10-train-')).flatMap((n) => readdirSync(join(cache, n))).filter((n) => n.endsWith('.f32')) : []);
+    while (chunks().length === 0) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const kept = Math.min(15, 4 * chunks().length);
+    const r = await cli(...args, '--dataset', 'cifar10');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`^cifar10 train: 15 images \\(${15 - kept} embedded[^,]*, ${kept} from cache\\)$`, 'm'));
+    expect(kept).toBeGreaterThanOrEqual(4);
   }, 120_000);
 
   it('--limit-per-class takes the first N of each class and says so', async () => {
