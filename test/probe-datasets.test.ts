@@ -143,6 +143,22 @@ describe('resnet50 probe --dataset', () => {
   }, 120_000);
 });
 
+describe('resnet50 probe --dataset: options', () => {
+  it('refuses mixed modes, unknown names and a missing --root, each in one line', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--dataset', 'cifar10', '--root', DATASETS, '--train', DATASETS], /--dataset \(benchmarks\) and --train cannot be mixed/],
+      [['--root', DATASETS, '--train-features', 'x.npy'], /--root only go with --dataset/],
+      [['--dataset', 'mnist', '--root', DATASETS], /unknown dataset 'mnist' \(known: cifar10, cifar100, stl10, svhn, cub200, flowers102, imagenet, or seed for all seven\)/],
+      [['--dataset', 'cifar10'], /--dataset needs --root <folder>/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli('probe', ...args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^resnet50 probe: ${message.source}.*\n$`));
+    }
+  });
+});
+
 describe('decoded arrays and image files of the same pixels', () => {
   it('give bit-identical inputs and embeddings (both presets)', async () => {
     const ds = await openDataset('cifar10', nodeDatasetFiles, DATASETS);
