@@ -8,7 +8,8 @@
 // `vector`; searches use it with a refine step (exact distances of the best nprobes × refine
 // candidates), or scan every row with `exact`.
 import type { Connection, Table } from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Float64, Schema, Utf8 } from 'apache-arrow';
+import { createRequire } from 'node:module';
+import type { FixedSizeList, Float32 as Float32Type, Float64 as Float64Type, Schema as SchemaType, Table as ArrowTableType } from 'apache-arrow';
 import type { FileStamp } from '../search/index.ts';
 import { CliError } from './files.ts';
 
@@ -55,15 +56,37 @@ function lancedb(): Promise<LanceModule> {
   return (lance ??= import('@lancedb/lancedb'));
 }
 
+// Apache Arrow as LanceDB loads it (require): Arrow objects from another copy of the module (its ESM
+// build) fail LanceDB's instanceof checks.
+const { Field, FixedSizeList: FixedSizeListType, Float32, Float64, makeData, RecordBatch, Schema, Struct, Table: ArrowTable, Utf8, vectorFromArray } =
+  createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow');
+
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-function imagesSchema(dim: number): Schema {
+function imagesSchema(dim: number): SchemaType {
   return new Schema([
     new Field('path', new Utf8(), false),
     new Field('size', new Float64(), false),
     new Field('mtime_ms', new Float64(), false),
-    new Field('vector', new FixedSizeList(dim, new Field('item', new Float32(), true)), false),
+    new Field('vector', new FixedSizeListType(dim, new Field('item', new Float32(), true)), false),
   ]);
+}
+
+/** Rows as an Arrow table of the images schema, built column by column (vectors copied once). */
+function arrowRows(rows: readonly StoreRow[], dim: number): ArrowTableType {
+  const schema = imagesSchema(dim);
+  const n = rows.length;
+  const flat = new Float32Array(n * dim);
+  rows.forEach((r, i) => flat.set(r.vector, i * dim));
+  const [, sizeField, mtimeField, vectorField] = schema.fields;
+  const paths = vectorFromArray(rows.map((r) => r.path), new Utf8()).data[0];
+  const children = [
+    paths,
+    makeData({ type: sizeField.type as Float64Type, length: n, nullCount: 0, data: Float64Array.from(rows, (r) => r.size) }),
+    makeData({ type: mtimeField.type as Float64Type, length: n, nullCount: 0, data: Float64Array.from(rows, (r) => r.mtimeMs) }),
+    makeData({ type: vectorField.type as FixedSizeList<Float32Type>, length: n, nullCount: 0, child: makeData({ type: new Float32(), length: n * dim, nullCount: 0, data: flat }) }),
+  ];
+  return new ArrowTable(schema, [new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }))]);
 }
 
 const settingsSchema = () => new Schema([new Field('key', new Utf8(), false), new Field('value', new Utf8(), false)]);
@@ -157,17 +180,25 @@ export class LanceStore {
   /** Inserts or replaces rows by path (creating the table on the first write). */
   async upsert(rows: readonly StoreRow[]): Promise<void> {
     if (rows.length === 0) return;
+    const { table, arrow } = await this.prepare(rows);
+    await retryConflicts(`cannot write rows to ${this.uri}`, () => table.mergeInsert('path').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(arrow));
+  }
+
+  /** Appends rows whose paths are not in the table yet (a bulk load: no lookup by path). */
+  async append(rows: readonly StoreRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const { table, arrow } = await this.prepare(rows);
+    await retryConflicts(`cannot write rows to ${this.uri}`, () => table.add(arrow));
+  }
+
+  private async prepare(rows: readonly StoreRow[]) {
     const dim = rows[0].vector.length;
     if (!this.images) {
       this.images = await this.db.createEmptyTable(IMAGES_TABLE, imagesSchema(dim), { mode: 'create', existOk: true });
     }
     const have = await this.dim();
     if (have !== dim) throw new CliError(`the model gives ${dim}-d embeddings, ${this.uri} holds ${have}-d`);
-    const data = rows.map((r) => ({ path: r.path, size: r.size, mtime_ms: r.mtimeMs, vector: r.vector }));
-    const table = this.images;
-    const { makeArrowTable } = await lancedb();
-    const arrow = makeArrowTable(data, { schema: imagesSchema(dim) });
-    await retryConflicts(`cannot write rows to ${this.uri}`, () => table.mergeInsert('path').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(arrow));
+    return { table: this.images, arrow: arrowRows(rows, dim) };
   }
 
   async delete(paths: readonly string[]): Promise<void> {

@@ -45,12 +45,13 @@ export function redact(message: string, target: RedisTarget): string {
 export async function checkRedis(target: RedisTarget, timeoutMs = 5000): Promise<void> {
   const { Redis } = await import('ioredis');
   const client = new Redis({ ...target.options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  client.on('error', () => {}); // reported below, once
+  let socketError: NodeJS.ErrnoException | null = null;
+  client.on('error', (e) => (socketError ??= e)); // reported below, once
   try {
     await client.connect();
     await client.ping();
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
+    const err = socketError ?? (e as NodeJS.ErrnoException);
     const why = /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(err.message) ? 'it refused the credentials' : err.code ?? err.message;
     throw new CliError(`cannot reach Redis at ${target.shown}: ${redact(why, target)}`);
   } finally {
