@@ -3,7 +3,7 @@
 // and deletions; two workers of which one is SIGKILLed mid-shard; a shard retried by hand; a corrupt
 // image; an unreachable Redis and a wrong password; the IVF-PQ index above its threshold.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +171,23 @@ describe('resnet50 index --db (LanceDB) and the BullMQ queue', () => {
     expect(r.stdout).toContain('small.lancedb: 5 image(s), 256-d (5 embedded, 0 imported, 0 unchanged, 0 removed)');
   });
 
+  it('a shard that keeps failing stops after 3 attempts, its files reported as failed', async () => {
+    const few = join(dir, 'few');
+    for (let i = 0; i < 2; i++) await writePhoto(join(few, `${i}.jpg`), 800 + i, 'any', 48, 40);
+    const weights = join(dir, 'changing.safetensors');
+    copyFileSync(WEIGHTS, weights);
+    const index = start(['index', few, '--db', join(dir, 'few.lancedb'), '--weights', weights, '--queue', url]);
+    await index.waitFor(/queued on/);
+    writeFileSync(weights, 'other bytes now'); // the SHA-256 recorded in the job no longer matches
+    const w = start(['worker', '--queue', url, '--device', 'cpu', '--exit-when-idle', '--lock-seconds', '5']);
+    expect(await index.exited).toBe(1);
+    expect(await w.exited).toBe(0);
+    logs.push(index.out(), w.out());
+    expect(w.out().match(/shard \S+ failed \(attempt \d\/3\)/g)).toHaveLength(3);
+    expect(index.out()).toMatch(/resnet50 index: skipped 0\.jpg: its shard failed after 3 attempt\(s\): .*SHA-256/);
+    expect(index.out()).toMatch(/resnet50 index: skipped 1\.jpg: /);
+  });
+
   it('an unreachable Redis and a wrong password are one clear error each, exit 1, no hang', async () => {
     const port = await freePort();
     const t0 = performance.now();
@@ -219,6 +236,7 @@ describe('LanceStore vector index', () => {
       expect(await store.hasVectorIndex()).toBe(true);
       await store.upsert(Array.from({ length: 100 }, (_, j) => ({ path: `r${rows - 100 + j}`, size: 0, mtimeMs: 0, vector: at(rows - 100 + j) })));
       expect(await store.maintainIndex(1000)).toBe('updated');
+      expect(await store.maintainIndex(1000)).toBe('none'); // nothing left outside the index
       expect(await store.count()).toBe(rows);
       let hits = 0;
       for (let q = 0; q < 20; q++) {

@@ -210,18 +210,27 @@ export class LanceStore {
     }
   }
 
+  /** The name of the index over `vector`, or null. */
+  private async vectorIndex(): Promise<string | null> {
+    if (!this.images) return null;
+    return (await this.images.listIndices()).find((ix) => ix.columns.includes('vector'))?.name ?? null;
+  }
+
   async hasVectorIndex(): Promise<boolean> {
-    return this.images !== null && (await this.images.listIndices()).some((ix) => ix.columns.includes('vector'));
+    return (await this.vectorIndex()) !== null;
   }
 
   /**
    * With at least `threshold` rows: builds the IVF-PQ index (cosine; √rows partitions, dim/16
-   * sub-vectors), or folds rows written since into the existing one. Returns what it did.
+   * sub-vectors), or folds rows written since (by this process or by workers) into the existing
+   * one. Returns what it did.
    */
   async maintainIndex(threshold: number): Promise<'built' | 'updated' | 'none'> {
     const table = this.images;
     if (!table) return 'none';
-    if (await this.hasVectorIndex()) {
+    const name = await this.vectorIndex();
+    if (name !== null) {
+      if (!(await table.indexStats(name))?.numUnindexedRows) return 'none';
       await retryConflicts(`cannot update the vector index of ${this.uri}`, () => table.optimize());
       return 'updated';
     }

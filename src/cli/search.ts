@@ -258,8 +258,8 @@ export const SEARCH_USAGE = `usage:
       IVF-PQ vector index (cosine) is built, and updated by later runs. --queue: the files to embed are
       split into shards of --shard-size files, queued on Redis (BullMQ) for 'resnet50 worker'
       processes on any machine that reads <folder> and the database; progress until the last shard
-      is done, or with --detach, none (run index again, without --queue, to remove deleted files'
-      rows and build the vector index)
+      is done, then the vector index is built or updated; with --detach, it exits once the shards
+      are queued (run index again when the workers are done, for the vector index)
   resnet50 search <image…> --db <path|uri> [--k 10] [--exact] [--nprobes 32] [--refine-factor 20]
                   [--weights <file>] [--device webgpu|cpu] [--json] [--quiet]
       as above, from the database: through the vector index when there is one (the nprobes nearest
