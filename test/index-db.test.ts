@@ -14,6 +14,7 @@ import { seededNormal } from '../src/nn/random.ts';
 import { cosineTopK, l2Normalize } from '../src/search/index.ts';
 import { cli, FIXTURES } from './helpers.ts';
 import { freePort, startRedis, type RedisServer } from './redis-server.ts';
+import { parseRedisUrl, redact } from '../src/cli/redis.ts';
 import { writePhoto } from './search-images.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'resnet50.js');
@@ -254,5 +255,17 @@ describe('LanceStore vector index', () => {
       store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Redis URLs', () => {
+  it('give host, port, db, user, password and TLS; the password is shown masked and redacted from messages', () => {
+    const t = parseRedisUrl('rediss://me:p%40ss@cache.example:6380/2');
+    expect(t.options).toMatchObject({ host: 'cache.example', port: 6380, db: 2, username: 'me', password: 'p@ss', tls: { servername: 'cache.example' } });
+    expect(t.shown).toBe('rediss://me:***@cache.example:6380/2');
+    expect(redact('error near p@ss', t)).toBe('error near ***');
+    expect(parseRedisUrl('redis://localhost').options).toMatchObject({ host: 'localhost', port: 6379, db: 0 });
+    expect(() => parseRedisUrl('http://x:1')).toThrow(/--queue must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => parseRedisUrl('redis//:secret@host')).toThrow(/got 'redis\/\/:\*\*\*@host'/);
   });
 });

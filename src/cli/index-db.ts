@@ -13,6 +13,7 @@ import { parseRedisUrl } from './redis.ts';
 import {
   checkDevice,
   checkPreset,
+  EMBEDDING_OPTIONS,
   embedQueries,
   LazyModel,
   listImages,
@@ -33,14 +34,7 @@ const INDEX_DB_OPTIONS = {
   queue: { type: 'string' },
   'shard-size': { type: 'string', default: '256' },
   detach: { type: 'boolean' },
-  weights: { type: 'string' },
-  preset: { type: 'string' },
-  sha256: { type: 'string' },
-  batch: { type: 'string', default: '8' },
-  device: { type: 'string', default: 'webgpu' },
-  precision: { type: 'string', default: 'f32' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
+  ...EMBEDDING_OPTIONS,
 } as const;
 
 const SEARCH_DB_OPTIONS = {

@@ -269,9 +269,9 @@ export const SEARCH_USAGE = `usage:
       takes shards from the queue and writes their rows; a shard whose worker died is taken up again
       once its lock (--lock-seconds) has expired; a shard is tried ${SHARD_ATTEMPTS} times at most`;
 
-const INDEX_OPTIONS = {
+/** The options of index with --out and with --db alike: the weights and how to embed. */
+export const EMBEDDING_OPTIONS = {
   weights: { type: 'string' },
-  out: { type: 'string' },
   preset: { type: 'string' },
   sha256: { type: 'string' },
   batch: { type: 'string', default: '8' },
@@ -280,6 +280,8 @@ const INDEX_OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+const INDEX_OPTIONS = { out: { type: 'string' }, ...EMBEDDING_OPTIONS } as const;
 
 const SEARCH_OPTIONS = {
   index: { type: 'string' },

@@ -158,7 +158,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     await stopped;
     models.dispose();
     for (const s of stores.values()) (await s).close();
-    log('idle, exiting');
+    log('exiting');
     return 0;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
