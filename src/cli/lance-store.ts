@@ -21,7 +21,7 @@ export const STORE_FORMAT = 'resnet50-lancedb-index/1';
 export const ANN_THRESHOLD = 100_000;
 /** Search defaults (tuned with `resnet50 bench search`, see README) */
 export const DEFAULT_NPROBES = 32;
-export const DEFAULT_REFINE_FACTOR = 20;
+export const DEFAULT_REFINE_FACTOR = 100;
 
 export interface StoreSettings {
   readonly weightsSha256: string;
@@ -58,12 +58,14 @@ function lancedb(): Promise<LanceModule> {
 
 // Apache Arrow as LanceDB loads it (require): Arrow objects from another copy of the module (its ESM
 // build) fail LanceDB's instanceof checks.
-const { Field, FixedSizeList: FixedSizeListType, Float32, Float64, makeData, RecordBatch, Schema, Struct, Table: ArrowTable, Utf8, vectorFromArray } =
-  createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow');
+// Loaded on first use, as LanceDB is: the commands that only read the usage text skip both.
+let arrowModule: typeof import('apache-arrow') | null = null;
+const arrow = () => (arrowModule ??= createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow'));
 
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 function imagesSchema(dim: number): SchemaType {
+  const { Field, FixedSizeList: FixedSizeListType, Float32, Float64, Schema, Utf8 } = arrow();
   return new Schema([
     new Field('path', new Utf8(), false),
     new Field('size', new Float64(), false),
@@ -74,6 +76,7 @@ function imagesSchema(dim: number): SchemaType {
 
 /** Rows as an Arrow table of the images schema, built column by column (vectors copied once). */
 function arrowRows(rows: readonly StoreRow[], dim: number): ArrowTableType {
+  const { Float32, makeData, RecordBatch, Struct, Table: ArrowTable, Utf8, vectorFromArray } = arrow();
   const schema = imagesSchema(dim);
   const n = rows.length;
   const flat = new Float32Array(n * dim);
@@ -89,7 +92,10 @@ function arrowRows(rows: readonly StoreRow[], dim: number): ArrowTableType {
   return new ArrowTable(schema, [new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }))]);
 }
 
-const settingsSchema = () => new Schema([new Field('key', new Utf8(), false), new Field('value', new Utf8(), false)]);
+const settingsSchema = () => {
+  const { Field, Schema, Utf8 } = arrow();
+  return new Schema([new Field('key', new Utf8(), false), new Field('value', new Utf8(), false)]);
+};
 
 /** Lance commits are optimistic: a writer that lost a race to another's commit retries. */
 async function retryConflicts<T>(what: string, f: () => Promise<T>): Promise<T> {

@@ -27,6 +27,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { parseWeights } from '../weights/load.ts';
 import { CliError, readBytes, writeAtomic } from './files.ts';
 import { SHARD_ATTEMPTS } from './index-queue.ts';
+import { ANN_THRESHOLD, DEFAULT_NPROBES, DEFAULT_REFINE_FACTOR } from './lance-store.ts';
 import { loadInput, type InputFailure } from './inputs.ts';
 import { isRemoteWeights } from '../platform/node-weights-cache.ts';
 import type { NamedWeights } from '../weights/named.ts';
@@ -250,7 +251,7 @@ export const SEARCH_USAGE = `usage:
       auto (the default) when --device is webgpu and rows × dim × queries ≥ 2^26.
       --json: one JSON object per query: {"query", "results": [{"path", "file", "score"}]}
 
-  resnet50 index <folder> --db <path|uri> [--import <index.safetensors>] [--ann-threshold 100000]
+  resnet50 index <folder> --db <path|uri> [--import <index.safetensors>] [--ann-threshold ${ANN_THRESHOLD}]
                  [--queue redis://[user:pass@]host:port [--shard-size 256] [--detach]] [same options as above]
       the index in a LanceDB database (table images: path, size, mtime_ms, vector; table settings):
       incremental as above, rows upserted by path; --import takes the rows of a safetensors index of
@@ -260,7 +261,7 @@ export const SEARCH_USAGE = `usage:
       processes on any machine that reads <folder> and the database; progress until the last shard
       is done, then the vector index is built or updated; with --detach, it exits once the shards
       are queued (run index again when the workers are done, for the vector index)
-  resnet50 search <image…> --db <path|uri> [--k 10] [--exact] [--nprobes 32] [--refine-factor 20]
+  resnet50 search <image…> --db <path|uri> [--k 10] [--exact] [--nprobes ${DEFAULT_NPROBES}] [--refine-factor ${DEFAULT_REFINE_FACTOR}]
                   [--weights <file>] [--device webgpu|cpu] [--json] [--quiet]
       as above, from the database: through the vector index when there is one (the nprobes nearest
       partitions, then exact scores of the best k × refine-factor candidates), or every row with --exact
