@@ -9,7 +9,7 @@ import { embedIntoStore, type ImageFailure } from './db-embed.ts';
 import { CliError, readBytes } from './files.ts';
 import { runOnQueue, shardFiles, type ShardJob } from './index-queue.ts';
 import { ANN_THRESHOLD, LanceStore, type StoreRow, type StoreSettings } from './lance-store.ts';
-import { parseRedisUrl } from './redis.ts';
+import { checkRedis, parseRedisUrl } from './redis.ts';
 import {
   checkDevice,
   checkPreset,
@@ -110,6 +110,7 @@ export async function indexDbCommand(argv: string[]): Promise<number> {
   if (values.detach && !target) throw new CliError('--detach goes with --queue');
   const folder = positionals[0];
   const quiet = values.quiet === true;
+  if (target) await checkRedis(target); // before anything is read or written
 
   const files = await listImages(folder);
   if (files.length === 0) throw new CliError(`${folder}: no .jpg, .jpeg or .png images in this folder`);

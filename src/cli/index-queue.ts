@@ -7,7 +7,7 @@ import { SingleBar } from 'cli-progress';
 import type { Preset } from '../image/preprocess.ts';
 import type { FileStamp } from '../search/index.ts';
 import type { ImageFailure } from './db-embed.ts';
-import { checkRedis, redact, type RedisTarget } from './redis.ts';
+import { redact, type RedisTarget } from './redis.ts';
 
 export const QUEUE_NAME = 'resnet50-index';
 /** attempts per shard before its files are reported as failed */
@@ -52,9 +52,8 @@ export function shardFiles<T>(files: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Enqueues the shards; unless `detach`, waits for all of them, showing progress on stderr. */
+/** Enqueues the shards (Redis checked by the caller); unless `detach`, waits for all of them, showing progress on stderr. */
 export async function runOnQueue(target: RedisTarget, shards: readonly ShardJob[], o: { detach: boolean; quiet: boolean }): Promise<QueueRun | null> {
-  await checkRedis(target);
   const { Queue, Job } = await bullmq();
   const queue = new Queue<ShardJob, ShardResult, 'shard'>(QUEUE_NAME, { connection: target.options });
   queue.on('error', (e) => process.stderr.write(`resnet50 index: Redis: ${redact(e.message, target)}\n`));
