@@ -4,6 +4,7 @@
 #     adapter without a GPU;
 #   - Debian's PyTorch (python3-torch, python3-torchvision), used only by the fixture scripts and the
 #     full-size check against PyTorch (set SKIP_TORCH=1 to leave it out);
+#   - Debian's redis-server, which the BullMQ queue tests start on a free port of their own;
 #   - the npm dependencies (npm ci), then the build (dist/: what `npx resnet50` runs).
 # Idempotent; needs root (or passwordless sudo) for the apt steps.
 set -euo pipefail
@@ -17,6 +18,14 @@ if [ "${SKIP_TORCH:-0}" != 1 ] && ! /usr/bin/python3 -c 'import torch, torchvisi
   $SUDO apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
     python3-torch python3-torchvision python3-numpy >/dev/null
+fi
+
+# redis-server: the queue tests (test/index-db.test.ts) start their own on 127.0.0.1.
+if ! command -v redis-server >/dev/null; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+  echo "[setup] installing redis-server (Debian)" >&2
+  $SUDO apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends redis-server >/dev/null
 fi
 
 # onnxruntime-node (a benchmark peer) would fetch CUDA binaries in its install script; its CPU

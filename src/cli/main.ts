@@ -1,4 +1,4 @@
-// The `resnet50` command line: embed, classify, info, probe, convert.
+// The `resnet50` command line: embed, classify, info, probe, convert, bench, index, search, worker.
 import { parseArgs } from 'node:util';
 import { CliError } from './files.ts';
 import { convert } from './convert.ts';
@@ -25,6 +25,12 @@ const USAGE = `usage:
       embeds a folder's images into a search index, updated incrementally; see 'resnet50 index --help'
   resnet50 search <image…> --index <index> [--k 10] [--weights <file>] [--json]
       the k indexed images most similar to each query (cosine similarity)
+  resnet50 index <folder> --db <path|uri> [--queue redis://…] / resnet50 search <image…> --db <path|uri> [--exact]
+      the same in a LanceDB database, with a vector index from 100,000 rows, embedded here or by workers
+  resnet50 worker --queue redis://… [--concurrency 1] [--exit-when-idle] [--lock-seconds 30]
+      embeds the shards 'index --queue' put on a BullMQ queue; see 'resnet50 worker --help'
+  resnet50 bench search [--rows 100000,1000000] [--dim 2048] [--queries 200]
+      recall@10, latency and build time of the LanceDB vector index against flat CPU and GPU scans
 
 inputs: JPEG and PNG images (decoded and preprocessed by --preset: torchvision = Resize(256) with PIL's
 antialiased bilinear, CenterCrop(224), ImageNet normalisation; msvision = the Microsoft Vision Model's
@@ -58,6 +64,8 @@ async function info(): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   // probe has its own options; hand it the rest of the line untouched.
   if (argv[0] === 'probe') return (await import('./probe.ts')).probeCommand(argv.slice(1));
+  if (argv[0] === 'worker') return (await import('./worker.ts')).workerCommand(argv.slice(1));
+  if (argv[0] === 'bench' && argv[1] === 'search') return (await import('./bench-search.ts')).benchSearchCommand(argv.slice(2));
   if (argv[0] === 'bench') return (await import('./bench.ts')).benchCommand(argv.slice(1));
   if (argv[0] === 'index' || argv[0] === 'search') return (await import('./search.ts')).searchMain(argv[0], argv.slice(1));
   try {

@@ -26,6 +26,8 @@ import {
 import type { Tensor } from '../tensor/tensor.ts';
 import { parseWeights } from '../weights/load.ts';
 import { CliError, readBytes, writeAtomic } from './files.ts';
+import { SHARD_ATTEMPTS } from './index-queue.ts';
+import { ANN_THRESHOLD, DEFAULT_NPROBES, DEFAULT_REFINE_FACTOR } from './lance-store.ts';
 import { loadInput, type InputFailure } from './inputs.ts';
 import { isRemoteWeights } from '../platform/node-weights-cache.ts';
 import type { NamedWeights } from '../weights/named.ts';
@@ -247,11 +249,30 @@ export const SEARCH_USAGE = `usage:
       a weights file with another SHA-256 is refused), preset and precision. The scores are computed
       on the CPU (blocked dot products), or on the GPU (a WGSL kernel) with --search-on gpu, or with
       auto (the default) when --device is webgpu and rows × dim × queries ≥ 2^26.
-      --json: one JSON object per query: {"query", "results": [{"path", "file", "score"}]}`;
+      --json: one JSON object per query: {"query", "results": [{"path", "file", "score"}]}
 
-const INDEX_OPTIONS = {
+  resnet50 index <folder> --db <path|uri> [--import <index.safetensors>] [--ann-threshold ${ANN_THRESHOLD}]
+                 [--queue redis://[user:pass@]host:port [--shard-size 256] [--detach]] [same options as above]
+      the index in a LanceDB database (table images: path, size, mtime_ms, vector; table settings):
+      incremental as above, rows upserted by path; --import takes the rows of a safetensors index of
+      the same folder and settings without embedding them again. From --ann-threshold rows on, an
+      IVF-PQ vector index (cosine) is built, and updated by later runs. --queue: the files to embed are
+      split into shards of --shard-size files, queued on Redis (BullMQ) for 'resnet50 worker'
+      processes on any machine that reads <folder> and the database; progress until the last shard
+      is done, then the vector index is built or updated; with --detach, it exits once the shards
+      are queued (run index again when the workers are done, for the vector index)
+  resnet50 search <image…> --db <path|uri> [--k 10] [--exact] [--nprobes ${DEFAULT_NPROBES}] [--refine-factor ${DEFAULT_REFINE_FACTOR}]
+                  [--weights <file>] [--device webgpu|cpu] [--json] [--quiet]
+      as above, from the database: through the vector index when there is one (the nprobes nearest
+      partitions, then exact scores of the best k × refine-factor candidates), or every row with --exact
+  resnet50 worker --queue redis://… [--concurrency 1] [--exit-when-idle] [--lock-seconds 30]
+                  [--device webgpu|cpu]
+      takes shards from the queue and writes their rows; a shard whose worker died is taken up again
+      once its lock (--lock-seconds) has expired; a shard is tried ${SHARD_ATTEMPTS} times at most`;
+
+/** The options of index with --out and with --db alike: the weights and how to embed. */
+export const EMBEDDING_OPTIONS = {
   weights: { type: 'string' },
-  out: { type: 'string' },
   preset: { type: 'string' },
   sha256: { type: 'string' },
   batch: { type: 'string', default: '8' },
@@ -260,6 +281,8 @@ const INDEX_OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+const INDEX_OPTIONS = { out: { type: 'string' }, ...EMBEDDING_OPTIONS } as const;
 
 const SEARCH_OPTIONS = {
   index: { type: 'string' },
@@ -412,33 +435,9 @@ async function searchCommand(argv: string[]): Promise<number> {
   }
   const { device, precision } = checkDevice(values.device, index.precision);
 
-  let weightsPath = values.weights;
-  let weights: WeightsFile;
-  if (weightsPath === undefined) {
-    weightsPath = isRemoteWeights(index.weightsPath) ? index.weightsPath : relativePosix(process.cwd(), resolve(indexDir, index.weightsPath));
-    try {
-      weights = await readWeightsFile(weightsPath);
-    } catch (e) {
-      throw new CliError(`${(e as Error).message} (the weights ${indexPath} was built with); pass --weights <file>`);
-    }
-  } else {
-    weights = await readWeightsFile(weightsPath);
-  }
-  if (weights.sha256 !== index.weightsSha256) {
-    throw new CliError(
-      `${weightsPath}: not the weights ${indexPath} was built with (SHA-256 ${shortHash(weights.sha256)}, the index's is ${shortHash(index.weightsSha256)}, ${index.weightsPath}); pass those weights or rebuild the index`,
-    );
-  }
+  const weights = await recordedWeights(values.weights, index, indexDir, indexPath);
 
-  const model = new LazyModel(weights, device, precision);
-  let run: EmbedFilesResult;
-  try {
-    run = await embedFiles(positionals.map((file) => ({ file })), { model, preset, batch: 8, quiet: true, command: 'resnet50 search', silentFailures: positionals.length === 1 });
-  } finally {
-    model.dispose();
-  }
-  const queries = positionals.flatMap((file, i) => (run.rows[i] ? [{ file, row: run.rows[i]! }] : []));
-  if (queries.length === 0) throw new CliError(positionals.length === 1 ? run.failures[0].message : 'no query image could be read');
+  const { queries, failures } = await embedQueries(positionals, new LazyModel(weights, device, precision), preset);
   const dim = queries[0].row.length;
   if (dim !== index.dim) throw new CliError(`the model gives ${dim}-d embeddings but ${indexPath} holds ${index.dim}-d ones`);
   const q = new Float32Array(queries.length * dim);
@@ -467,21 +466,73 @@ async function searchCommand(argv: string[]): Promise<number> {
     const rel = relative(process.cwd(), abs);
     return rel.startsWith('..') ? abs : rel;
   };
-  queries.forEach((x, i) => {
-    const items = results[i].map((n) => ({ path: index.files[n.index].path, file: shown(index.files[n.index].path), score: n.score }));
-    if (values.json) {
-      console.log(JSON.stringify({ query: x.file, results: items }));
+  printResults(queries.map((x, i) => ({ query: x.file, results: results[i].map((n) => ({ path: index.files[n.index].path, score: n.score })) })), resolve(indexDir, index.root), values.json === true);
+  return failures.length ? 1 : 0;
+}
+
+/**
+ * The weights an index was built with: `given` (--weights) or else the recorded path (relative to
+ * `baseDir`) or name; refused unless its SHA-256 is the recorded one. `what` names the index.
+ */
+export async function recordedWeights(given: string | undefined, recorded: { weightsPath: string; weightsSha256: string }, baseDir: string, what: string): Promise<WeightsFile> {
+  let weightsPath = given;
+  let weights: WeightsFile;
+  if (weightsPath === undefined) {
+    weightsPath = isRemoteWeights(recorded.weightsPath) ? recorded.weightsPath : relativePosix(process.cwd(), resolve(baseDir, recorded.weightsPath));
+    try {
+      weights = await readWeightsFile(weightsPath);
+    } catch (e) {
+      throw new CliError(`${(e as Error).message} (the weights ${what} was built with); pass --weights <file>`);
+    }
+  } else {
+    weights = await readWeightsFile(weightsPath);
+  }
+  if (weights.sha256 !== recorded.weightsSha256) {
+    throw new CliError(
+      `${weightsPath}: not the weights ${what} was built with (SHA-256 ${shortHash(weights.sha256)}, the index's is ${shortHash(recorded.weightsSha256)}, ${recorded.weightsPath}); pass those weights or rebuild the index`,
+    );
+  }
+  return weights;
+}
+
+/** Embeds the query images; fails when none can be read (with the one reason when there is one query). */
+export async function embedQueries(files: readonly string[], model: LazyModel, preset: Preset): Promise<{ queries: { file: string; row: Float32Array }[]; failures: InputFailure[] }> {
+  let run: EmbedFilesResult;
+  try {
+    run = await embedFiles(files.map((file) => ({ file })), { model, preset, batch: 8, quiet: true, command: 'resnet50 search', silentFailures: files.length === 1 });
+  } finally {
+    model.dispose();
+  }
+  const queries = files.flatMap((file, i) => (run.rows[i] ? [{ file, row: run.rows[i]! }] : []));
+  if (queries.length === 0) throw new CliError(files.length === 1 ? run.failures[0].message : 'no query image could be read');
+  return { queries, failures: run.failures };
+}
+
+/** Prints each query's neighbours (paths relative to `root`), as text or one JSON object per query. */
+export function printResults(list: readonly { query: string; results: readonly { path: string; score: number }[] }[], root: string, json: boolean): void {
+  const shown = (p: string) => {
+    const abs = resolve(root, ...p.split('/'));
+    const rel = relative(process.cwd(), abs);
+    return rel.startsWith('..') ? abs : rel;
+  };
+  for (const { query, results } of list) {
+    const items = results.map((n) => ({ path: n.path, file: shown(n.path), score: n.score }));
+    if (json) {
+      console.log(JSON.stringify({ query, results: items }));
     } else {
-      console.log(x.file);
+      console.log(query);
       items.forEach((it, r) => console.log(`${String(r + 1).padStart(4)}  ${it.score.toFixed(4)}  ${it.file}`));
     }
-  });
-  return run.failures.length ? 1 : 0;
+  }
 }
 
 /** Runs `resnet50 index|search <argv…>`; returns the exit status. Errors are one line on stderr. */
 export async function searchMain(command: 'index' | 'search', argv: string[]): Promise<number> {
   try {
+    if (argv.some((a) => a === '--db' || a.startsWith('--db='))) {
+      const db = await import('./index-db.ts');
+      return command === 'index' ? await db.indexDbCommand(argv) : await db.searchDbCommand(argv);
+    }
     return command === 'index' ? await indexCommand(argv) : await searchCommand(argv);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

@@ -1,0 +1,271 @@
+// The LanceDB index store and the BullMQ queue, end to end with real LanceDB files and a real
+// redis-server (test/redis-server.ts): `index --db` against the safetensors index, import, reruns
+// and deletions; two workers of which one is SIGKILLed mid-shard; a shard retried by hand; a corrupt
+// image; an unreachable Redis and a wrong password; the IVF-PQ index above its threshold.
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Job, Queue } from 'bullmq';
+import { LanceStore, type StoreRow } from '../src/cli/lance-store.ts';
+import { QUEUE_NAME, type ShardJob, type ShardResult } from '../src/cli/index-queue.ts';
+import { seededNormal } from '../src/nn/random.ts';
+import { cosineTopK, l2Normalize } from '../src/search/index.ts';
+import { cli, FIXTURES } from './helpers.ts';
+import { freePort, startRedis, type RedisServer } from './redis-server.ts';
+import { parseRedisUrl, redact } from '../src/cli/redis.ts';
+import { writePhoto } from './search-images.ts';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'resnet50.js');
+const WEIGHTS = join(FIXTURES, 'resnet50_div8', 'weights.safetensors');
+const PASSWORD = 'pa:ss@word/1';
+const IMAGES = 40;
+
+interface Proc {
+  readonly out: () => string;
+  readonly exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+  /** resolves once the output matches `re` */
+  waitFor(re: RegExp): Promise<void>;
+}
+
+function start(args: string[]): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  const onData = (b: Buffer) => {
+    text += b.toString();
+    for (const w of waiters.splice(0)) (w.re.test(text) ? w.resolve() : waiters.push(w));
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    out: () => text,
+    exited,
+    kill: (signal) => child.kill(signal),
+    waitFor: (re) => new Promise((resolve) => (re.test(text) ? resolve() : waiters.push({ re, resolve }))),
+  };
+}
+
+async function rowsOf(db: string): Promise<Map<string, StoreRow>> {
+  const store = await LanceStore.open(db);
+  try {
+    return new Map((await store.rows()).map((r) => [r.path, r]));
+  } finally {
+    store.close();
+  }
+}
+
+function expectSameVectors(got: Map<string, StoreRow>, want: Map<string, StoreRow>): void {
+  expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+  let worst = 0;
+  for (const [path, row] of got) {
+    const ref = want.get(path)!.vector;
+    expect(row.vector.length).toBe(ref.length);
+    row.vector.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - ref[i]))));
+  }
+  expect(worst).toBeLessThanOrEqual(1e-6);
+}
+
+describe('resnet50 index --db (LanceDB) and the BullMQ queue', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'index-db-'));
+  const photos = join(dir, 'photos');
+  const refDb = join(dir, 'ref.lancedb');
+  let redis: RedisServer;
+  let url: string;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    for (let i = 0; i < IMAGES; i++) await writePhoto(join(photos, i % 5 === 0 ? 'sub' : '', `${String(i).padStart(2, '0')}.${i % 7 === 3 ? 'png' : 'jpg'}`), 300 + i, 'any', 48, 40);
+    writeFileSync(join(photos, 'broken.jpg'), 'not a jpeg at all');
+    redis = await startRedis(PASSWORD);
+    url = `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${redis.port}`;
+  });
+
+  afterAll(async () => {
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    // whatever went wrong, no output ever showed the password
+    for (const text of logs) expect(text).not.toContain(PASSWORD);
+  });
+
+  it('index --db embeds every image once (the corrupt one reported, exit 1), the same vectors as the safetensors index', async () => {
+    const out = join(dir, 'photos.index.safetensors');
+    const [db] = await Promise.all([cli('index', photos, '--db', refDb, '--weights', WEIGHTS, '--device', 'cpu', '--batch', '4'), cli('index', photos, '--out', out, '--weights', WEIGHTS, '--device', 'cpu', '--batch', '4')]);
+    expect(db.code, db.stderr).toBe(1);
+    expect(db.stderr).toMatch(/resnet50 index: skipped .*broken\.jpg/);
+    expect(db.stdout).toContain(`${refDb}: ${IMAGES} image(s), 256-d (${IMAGES} embedded, 0 imported, 0 unchanged, 0 removed, 1 skipped)`);
+    const rows = await rowsOf(refDb);
+    expect(rows.size).toBe(IMAGES);
+    for (const r of rows.values()) expect(Math.hypot(...r.vector)).toBeCloseTo(1, 5);
+
+    // search --db ranks as search --index does, with the same output
+    const query = join(photos, 'sub', '05.jpg');
+    const a = await cli('search', query, '--db', refDb, '--device', 'cpu', '--k', '5', '--json');
+    const b = await cli('search', query, '--index', out, '--device', 'cpu', '--k', '5', '--json');
+    expect(a.code, a.stderr).toBe(0);
+    const [ra, rb] = [JSON.parse(a.stdout), JSON.parse(b.stdout)];
+    expect(ra.results.map((r: { path: string }) => r.path)).toEqual(rb.results.map((r: { path: string }) => r.path));
+    expect(ra.results[0].path).toBe('sub/05.jpg');
+    ra.results.forEach((r: { score: number }, i: number) => expect(Math.abs(r.score - rb.results[i].score)).toBeLessThan(1e-5));
+    const text = await cli('search', query, '--db', refDb, '--device', 'cpu', '--k', '2', '--exact');
+    expect(text.stdout.split('\n')[1]).toMatch(/^ {3}1 {2}1\.0000 {2}.*sub\/05\.jpg$/);
+
+    // import: the safetensors index's rows without embedding
+    const imported = join(dir, 'imported.lancedb');
+    const im = await cli('index', photos, '--db', imported, '--import', out, '--weights', WEIGHTS, '--device', 'cpu');
+    expect(im.stdout).toContain(`(0 embedded, ${IMAGES} imported, 0 unchanged, 0 removed, 1 skipped)`);
+    expectSameVectors(await rowsOf(imported), rows);
+  });
+
+  it('two workers, one SIGKILLed in its first shard: one row per image, the vectors of index --db', async () => {
+    const db = join(dir, 'queue.lancedb');
+    const q = await cli('index', photos, '--db', db, '--weights', WEIGHTS, '--queue', url, '--shard-size', '4', '--batch', '2', '--detach');
+    logs.push(q.stdout + q.stderr);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stderr).toMatch(/41 image\(s\) in 11 shard\(s\) queued on redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ as run [0-9a-f]{8}/);
+    const worker = ['worker', '--queue', url, '--device', 'cpu', '--exit-when-idle', '--lock-seconds', '2'];
+    const doomed = start(worker);
+    const survivor = start(worker);
+    await doomed.waitFor(/shard \S+ started/);
+    const shard = /shard (\S+) started/.exec(doomed.out())![1];
+    doomed.kill('SIGKILL');
+    expect(await survivor.exited).toBe(0);
+    logs.push(doomed.out(), survivor.out());
+    expect(survivor.out()).toContain(`shard ${shard} started`); // picked up again after its lock expired
+    expect(survivor.out()).toContain(`shard ${shard} done`);
+    expectSameVectors(await rowsOf(db), await rowsOf(refDb));
+
+    // the corrupt image failed alone, with its reason, in the result of its shard
+    const queue = new Queue<ShardJob, ShardResult>(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port, password: PASSWORD } });
+    try {
+      const done = await queue.getCompleted();
+      expect(done.length).toBeGreaterThanOrEqual(11);
+      const failures = done.flatMap((j) => j.returnvalue.failures);
+      expect(failures.map((f) => f.path)).toEqual(['broken.jpg']);
+      expect(failures[0].reason).toMatch(/broken\.jpg/);
+
+      // a shard retried by hand rewrites its rows: the row count stays
+      const again = (await Job.fromId<ShardJob, ShardResult>(queue, shard))!;
+      await again.retry('completed');
+      const w = await cli(...worker);
+      logs.push(w.stdout + w.stderr);
+      expect(w.stderr).toContain(`shard ${shard} done`);
+      expectSameVectors(await rowsOf(db), await rowsOf(refDb));
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('index --queue without --detach follows the shards to the end (progress, summary)', async () => {
+    const small = join(dir, 'small');
+    for (let i = 0; i < 5; i++) await writePhoto(join(small, `${i}.jpg`), 700 + i, 'any', 48, 40);
+    const w = start(['worker', '--queue', url, '--device', 'cpu', '--lock-seconds', '5']);
+    const r = await cli('index', small, '--db', join(dir, 'small.lancedb'), '--weights', WEIGHTS, '--queue', url, '--shard-size', '2');
+    w.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    logs.push(r.stdout + r.stderr, w.out());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resnet50 index: 5\/5 images, [\d.]+ images\/s, 0 failed/);
+    expect(r.stdout).toContain('small.lancedb: 5 image(s), 256-d (5 embedded, 0 imported, 0 unchanged, 0 removed)');
+  });
+
+  it('a shard that keeps failing stops after 3 attempts, its files reported as failed', async () => {
+    const few = join(dir, 'few');
+    for (let i = 0; i < 2; i++) await writePhoto(join(few, `${i}.jpg`), 800 + i, 'any', 48, 40);
+    const weights = join(dir, 'changing.safetensors');
+    copyFileSync(WEIGHTS, weights);
+    const index = start(['index', few, '--db', join(dir, 'few.lancedb'), '--weights', weights, '--queue', url]);
+    await index.waitFor(/queued on/);
+    writeFileSync(weights, 'other bytes now'); // the SHA-256 recorded in the job no longer matches
+    const w = start(['worker', '--queue', url, '--device', 'cpu', '--exit-when-idle', '--lock-seconds', '5']);
+    expect(await index.exited).toBe(1);
+    expect(await w.exited).toBe(0);
+    logs.push(index.out(), w.out());
+    expect(w.out().match(/shard \S+ failed \(attempt \d\/3\)/g)).toHaveLength(3);
+    expect(index.out()).toMatch(/resnet50 index: skipped 0\.jpg: its shard failed after 3 attempt\(s\): .*SHA-256/);
+    expect(index.out()).toMatch(/resnet50 index: skipped 1\.jpg: /);
+  });
+
+  it('an unreachable Redis and a wrong password are one clear error each, exit 1, no hang', async () => {
+    const port = await freePort();
+    const t0 = performance.now();
+    const w = await cli('worker', '--queue', `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}`);
+    expect(w.code).toBe(1);
+    expect(w.stderr).toBe(`resnet50 worker: cannot reach Redis at redis://:***@127.0.0.1:${port}: ECONNREFUSED\n`);
+    const i = await cli('index', photos, '--db', join(dir, 'x.lancedb'), '--weights', WEIGHTS, '--queue', `redis://127.0.0.1:${port}`);
+    expect(i.code).toBe(1);
+    expect(i.stderr).toBe(`resnet50 index: cannot reach Redis at redis://127.0.0.1:${port}: ECONNREFUSED\n`);
+    const bad = await cli('worker', '--queue', `redis://:wrong-${encodeURIComponent(PASSWORD)}@127.0.0.1:${redis.port}`);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`resnet50 worker: cannot reach Redis at redis://:***@127.0.0.1:${redis.port}: it refused the credentials\n`);
+    logs.push(w.stderr, i.stderr, bad.stderr);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+  });
+
+  it('index run again changes nothing; a deleted file loses its row, a changed one is embedded again', async () => {
+    const again = await cli('index', photos, '--db', refDb, '--weights', WEIGHTS, '--device', 'cpu');
+    expect(again.stdout).toContain(`${refDb}: ${IMAGES} image(s), 256-d (0 embedded, 0 imported, ${IMAGES} unchanged, 0 removed, 1 skipped)`);
+    unlinkSync(join(photos, 'sub', '15.jpg'));
+    await writePhoto(join(photos, '01.jpg'), 9999, 'any', 48, 40);
+    const before = await rowsOf(refDb);
+    const r = await cli('index', photos, '--db', refDb, '--weights', WEIGHTS, '--device', 'cpu');
+    expect(r.stdout).toContain(`${refDb}: ${IMAGES - 1} image(s), 256-d (1 embedded, 0 imported, ${IMAGES - 2} unchanged, 1 removed, 1 skipped)`);
+    const after = await rowsOf(refDb);
+    expect(after.has('sub/15.jpg')).toBe(false);
+    expect(after.get('01.jpg')!.vector).not.toEqual(before.get('01.jpg')!.vector);
+    expect(after.get('02.jpg')!.vector).toEqual(before.get('02.jpg')!.vector);
+  });
+});
+
+describe('LanceStore vector index', () => {
+  it('above the threshold builds IVF-PQ (cosine); searches through it find the exact neighbours, --exact scans; later rows fold in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lance-ann-'));
+    const [rows, dim] = [1200, 32];
+    const normal = seededNormal(5);
+    // 12 clusters, so that the partitions mean something
+    const centres = Array.from({ length: 12 }, () => Float32Array.from({ length: dim }, normal));
+    const data = l2Normalize(Float32Array.from({ length: rows * dim }, (_, i) => centres[Math.floor(i / dim) % 12][i % dim] + 0.4 * normal()), rows, dim);
+    const store = await LanceStore.open(join(dir, 'db'));
+    try {
+      const at = (i: number) => data.slice(i * dim, (i + 1) * dim);
+      await store.upsert(Array.from({ length: rows - 100 }, (_, i) => ({ path: `r${i}`, size: i, mtimeMs: 0, vector: at(i) })));
+      expect(await store.maintainIndex(2000)).toBe('none');
+      expect(await store.maintainIndex(1000)).toBe('built');
+      expect(await store.hasVectorIndex()).toBe(true);
+      await store.upsert(Array.from({ length: 100 }, (_, j) => ({ path: `r${rows - 100 + j}`, size: 0, mtimeMs: 0, vector: at(rows - 100 + j) })));
+      expect(await store.maintainIndex(1000)).toBe('updated');
+      expect(await store.maintainIndex(1000)).toBe('none'); // nothing left outside the index
+      expect(await store.count()).toBe(rows);
+      let hits = 0;
+      for (let q = 0; q < 20; q++) {
+        const query = at(q * 37);
+        const want = cosineTopK({ data, rows, dim }, { data: query, rows: 1, dim }, 10, { normalized: true })[0].map((n) => `r${n.index}`);
+        const exact = await store.search(query, 10, { exact: true });
+        expect(exact.map((h) => h.path)).toEqual(want);
+        const approx = await store.search(query, 10);
+        expect(approx[0].path).toBe(`r${q * 37}`);
+        expect(approx[0].score).toBeCloseTo(1, 5); // refined: exact scores
+        hits += approx.filter((h) => want.includes(h.path)).length;
+      }
+      expect(hits / 200).toBeGreaterThanOrEqual(0.95);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Redis URLs', () => {
+  it('give host, port, db, user, password and TLS; the password is shown masked and redacted from messages', () => {
+    const t = parseRedisUrl('rediss://me:p%40ss@cache.example:6380/2');
+    expect(t.options).toMatchObject({ host: 'cache.example', port: 6380, db: 2, username: 'me', password: 'p@ss', tls: { servername: 'cache.example' } });
+    expect(t.shown).toBe('rediss://me:***@cache.example:6380/2');
+    expect(redact('error near p@ss', t)).toBe('error near ***');
+    expect(parseRedisUrl('redis://localhost').options).toMatchObject({ host: 'localhost', port: 6379, db: 0 });
+    expect(() => parseRedisUrl('http://x:1')).toThrow(/--queue must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => parseRedisUrl('redis//:secret@host')).toThrow(/got 'redis\/\/:\*\*\*@host'/);
+  });
+});
