@@ -54,7 +54,7 @@ export type WeightsSource = Uint8Array | ArrayBuffer | URL | string;
 export interface LoadOptions extends FetchOptions {
   /** 'webgpu' (default) or 'cpu' (the pure-TypeScript reference: exact, slow). */
   device?: Device;
-  /** 'f32' (default) or 'f16' (WebGPU with shader-f16: weights and activations stored in f16). */
+  /** 'f32' (default) or 'f16' (weights and activations stored in f16, arithmetic in f32; no WebGPU feature needed). */
   precision?: Precision;
   /** The WebGPU implementation; defaults to the runtime's (navigator.gpu, or Dawn under Node). */
   gpu?: GPU;

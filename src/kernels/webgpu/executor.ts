@@ -30,10 +30,13 @@ import {
   maxPoolParams,
   convPacking,
   linearPacking,
+  panelWidth,
   toNhwcParams,
+  type GemmChoice,
   type GemmPacking,
   type Precision,
 } from './kernels.ts';
+import { choiceName, layerKey, runnable, type KernelSelector, type LayerShape } from './candidates.ts';
 
 /** A symbolic NHWC activation [n, h, w, 4·c4] (c real channels) living in buffer slot `slot`. */
 export interface Sym {
@@ -90,8 +93,7 @@ class WeightStore {
   get(key: FoldedConv | Linear, label: string): GpuWeights {
     let w = this.map.get(key);
     if (!w) {
-      const g = this.ctx.config.gemm;
-      const panel = g.wgY * g.tn4;
+      const panel = panelWidth(this.ctx.config);
       const packing: GemmPacking = 'kernel' in key ? convPacking(key, panel) : linearPacking(key, panel);
       const f16 = this.ctx.precision === 'f16';
       const b = this.ctx.createFilled(`${label}.weight`, packing.length * (f16 ? 2 : 4), USAGE_STORAGE, (mapped) =>
@@ -140,8 +142,19 @@ export class Recorder implements Backend<Sym> {
     private readonly ctx: GpuContext,
     private readonly weights: WeightStore,
     private readonly dummy: GPUBuffer,
+    private readonly select?: KernelSelector,
   ) {
     this.eb = bytesPerElement(ctx.precision);
+  }
+
+  /** The GEMM strategy and tile for a layer: the selector's (a tuned table), else the adapter's default. */
+  private choose(layer: LayerShape): { choice: GemmChoice; defs: Record<string, number> } {
+    const config = this.ctx.config;
+    const choice = this.select?.(layer) ?? config;
+    if (!runnable(choice, config)) {
+      throw new GpuError(`${layerKey(layer)}: ${choiceName(choice)} cannot read weights packed for ${choiceName(config)}`);
+    }
+    return { choice, defs: gemmDefs(choice, panelWidth(config)) };
   }
 
   /** Bytes of one image of a value. */
@@ -293,7 +306,8 @@ export class Recorder implements Backend<Sym> {
     const chunks = this.chunks(x.n, perImage, label);
     const maxChunk = Math.max(...chunks.map(([, c]) => c));
     const col = direct || implicit ? -1 : this.alloc(maxChunk * colImage, `${label} im2col`);
-    const tile = this.ctx.config.gemm;
+    const { choice, defs } = this.choose({ op: 'conv', n: x.n, h: x.h, w: x.w, c: x.c, k, stride, pad, cout: conv.outChannels });
+    const tile = choice.gemm;
     const epilogueDispatches: number[] = [];
     for (const [s, cnt] of chunks) {
       epilogueDispatches.push(this.dispatches.length + (implicit || direct ? 0 : 1));
@@ -308,7 +322,7 @@ export class Recorder implements Backend<Sym> {
         return q;
       };
       if (implicit) {
-        this.emit(`${label}: conv`, convKernel(this.ctx.config), gemmDefs(this.ctx.config),
+        this.emit(`${label}: conv`, convKernel(choice), defs,
           flags(convParams(tile, cnt, x.h, x.w, x.c4, oh, ow, k, stride, pad, wts.n4, epilogue.relu, !!r)),
           [this.slotBind(x.slot, s * inImage, cnt * inImage), ...epi]);
         continue;
@@ -324,7 +338,7 @@ export class Recorder implements Backend<Sym> {
           ]);
         a = this.slotBind(col, 0, cnt * colImage);
       }
-      this.emit(`${label}: gemm`, this.ctx.config.gemmKernel, gemmDefs(this.ctx.config),
+      this.emit(`${label}: gemm`, choice.gemmKernel, defs,
         flags(gemmParams(tile, cnt * oh * ow, wts.k4, wts.n4, epilogue.relu, !!r)), [a, ...epi]);
     }
     if (inPlace) this.pendingInPlace = { y, r, idx: epilogueDispatches, bytes: x.n * outImage, what: label };
@@ -370,9 +384,10 @@ export class Recorder implements Backend<Sym> {
     const y = this.value(x.n, 1, 1, fc.outFeatures, 'fc');
     const inImage = this.imageBytes(1, 1, x.c4);
     const outImage = this.imageBytes(1, 1, y.c4);
-    const tile = this.ctx.config.gemm;
+    const { choice, defs } = this.choose({ op: 'fc', n: x.n, h: 1, w: 1, c: x.c, k: 1, stride: 1, pad: 0, cout: fc.outFeatures });
+    const tile = choice.gemm;
     for (const [s, k] of this.chunks(x.n, [inImage, outImage], 'fc')) {
-      this.emit('fc: gemm', this.ctx.config.gemmKernel, gemmDefs(this.ctx.config),
+      this.emit('fc: gemm', choice.gemmKernel, defs,
         gemmParams(tile, k, wts.k4, wts.n4, false, false), [
           this.slotBind(x.slot, s * inImage, k * inImage),
           this.fixedBind(wts.b),
@@ -618,6 +633,8 @@ export class WebGpuRuntime {
   private queue: Promise<unknown> = Promise.resolve();
   /** Plans kept per runtime (least recently used evicted). */
   maxPlans = 4;
+  /** The GEMM strategy per layer (a tuned table; candidates.ts); unset: the adapter's default. Set before the first run. */
+  selector: KernelSelector | undefined;
 
   private constructor(readonly ctx: GpuContext) {
     this.weights = new WeightStore(ctx);
@@ -646,19 +663,21 @@ export class WebGpuRuntime {
   /**
    * Runs `program` (any sequence of Backend ops on the input, returning named outputs) on x. The plan
    * is recorded and built on the first call for `key` (which must determine the program and x's shape)
-   * and reused afterwards. Runs are serialised.
+   * and reused afterwards. Runs are serialised. `select` overrides the runtime's selector for this
+   * plan (the key must then name it too).
    */
   run(
     key: string,
     x: Tensor,
     program: (b: Backend<Sym>, input: Sym) => ReadonlyMap<string, Sym>,
     profile?: StepTiming[],
+    select: KernelSelector | undefined = this.selector,
   ): Promise<Map<string, Tensor>> {
     const job = this.queue.then(async () => {
       const full = `${key} [${x.shape.join('×')}]`;
       let plan = this.plans.get(full);
       if (!plan) {
-        plan = this.record(full, x, program);
+        plan = this.record(full, x, program, select);
         this.plans.set(full, plan);
         plan.catch(() => this.plans.delete(full));
         while (this.plans.size > this.maxPlans) {
@@ -680,9 +699,10 @@ export class WebGpuRuntime {
     what: string,
     x: Tensor,
     program: (b: Backend<Sym>, input: Sym) => ReadonlyMap<string, Sym>,
+    select: KernelSelector | undefined,
   ): Promise<Plan> {
     this.ctx.check(what);
-    const rec = new Recorder(this.ctx, this.weights, this.dummy);
+    const rec = new Recorder(this.ctx, this.weights, this.dummy, select);
     const outputs = program(rec, rec.input(x));
     rec.settle();
     return Plan.build(this.ctx, rec, outputs, what);
