@@ -89,7 +89,7 @@ describe('per-layer kernel choice', () => {
         const y2 = b.conv2d(y1, c2, { relu: false });
         b.release(y1);
         return new Map([['y', y2]]);
-      }, undefined, select);
+      }, { select });
       expect(asked).toEqual(['conv 3×3/1 p1 13→24 @9×7 n2', 'conv 1×1/1 p0 24→40 @9×7 n2']);
       const want = cpu.conv2d(cpu.conv2d(x, c1, { relu: true }), c2, { relu: false });
       expectClose(out.get('y')!, want, TOL.f32, 'mixed per-layer choice');

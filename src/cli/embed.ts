@@ -5,6 +5,7 @@
 //   .jsonl  one such item per line
 import { SingleBar } from 'cli-progress';
 import { ResNet50, type Device } from '../api.ts';
+import type { TuningMode } from '../kernels/webgpu/engine.ts';
 import { PRESETS, type Preset } from '../image/preprocess.ts';
 import type { Precision } from '../kernels/webgpu/kernels.ts';
 import { serializeNpy } from '../tensor/npy.ts';
@@ -24,6 +25,7 @@ export interface EmbedOptions {
   top: string;
   batch: string;
   quiet?: boolean;
+  tuning: string;
 }
 
 interface Row {
@@ -39,6 +41,12 @@ function positiveInteger(value: string, flag: string): number {
   return n;
 }
 
+/** --tuning cached|off|tune. */
+export function parseTuning(value: string): TuningMode {
+  if (value !== 'cached' && value !== 'off' && value !== 'tune') throw new CliError(`--tuning must be cached, off or tune, got '${value}'`);
+  return value;
+}
+
 function checkOptions(opts: EmbedOptions) {
   if (opts.out && !OUTPUT.test(opts.out)) throw new CliError(`--out must end in .npy, .json or .jsonl, got ${opts.out}`);
   if (opts.preset !== undefined && !(PRESETS as readonly string[]).includes(opts.preset)) {
@@ -49,7 +57,9 @@ function checkOptions(opts: EmbedOptions) {
   if (opts.device === 'cpu' && opts.precision !== 'f32') {
     throw new CliError('the cpu device computes in f32 only; drop --precision or use --device webgpu');
   }
+  const tuning = parseTuning(opts.tuning);
   return {
+    tuning,
     device: opts.device as Device,
     precision: opts.precision as Precision,
     preset: opts.preset as Preset | undefined,
@@ -86,7 +96,7 @@ export async function embedCommand(command: 'embed' | 'classify', paths: string[
     if (command === 'classify' && !m.fc) throw new CliError(`${weights.source}: this model has no classifier (fc); use 'embed' for its features`);
     return m;
   });
-  const model = await ResNet50.fromModel(modelData, { device: o.device, precision: o.precision });
+  const model = await ResNet50.fromModel(modelData, { device: o.device, precision: o.precision, tuning: o.tuning });
   const showProgress = !opts.quiet && process.stdout.isTTY === true && process.stderr.isTTY === true;
   const bar = showProgress ? new SingleBar({ format: '{bar} {value}/{total} files | {rate} images/s | {name}', hideCursor: true }) : null;
   bar?.start(files.length, 0, { rate: '-', name: '' });

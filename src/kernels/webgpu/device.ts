@@ -107,7 +107,7 @@ export class GpuContext {
 
   private constructor(
     device: GPUDevice,
-    private readonly adapterInfo: GPUAdapterInfo | undefined,
+    readonly adapterInfo: GPUAdapterInfo | undefined,
     precision: Precision,
     limits: LimitOverrides,
     /** The engine created the device (and destroys it), rather than running on the caller's. */
