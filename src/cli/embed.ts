@@ -5,12 +5,12 @@
 //   .jsonl  one such item per line
 import { SingleBar } from 'cli-progress';
 import { ResNet50, type Device } from '../api.ts';
-import type { TuningMode } from '../kernels/webgpu/engine.ts';
 import { PRESETS, type Preset } from '../image/preprocess.ts';
 import type { Precision } from '../kernels/webgpu/kernels.ts';
 import { serializeNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { CliError, writeAtomic } from './files.ts';
+import { parseTuning } from './profile.ts';
 import { expandInputs, loadInput, type InputFailure } from './inputs.ts';
 import { loadWeightsFile, resolveWeights } from './weights.ts';
 import '../node.ts'; // registers Dawn's WebGPU for ResNet50.fromModel
@@ -39,12 +39,6 @@ function positiveInteger(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} must be a positive integer, got '${value}'`);
   return n;
-}
-
-/** --tuning cached|off|tune. */
-export function parseTuning(value: string): TuningMode {
-  if (value !== 'cached' && value !== 'off' && value !== 'tune') throw new CliError(`--tuning must be cached, off or tune, got '${value}'`);
-  return value;
 }
 
 function checkOptions(opts: EmbedOptions) {

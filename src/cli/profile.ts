@@ -15,7 +15,6 @@ import { nodeGpu } from '../platform/node-gpu.ts';
 import { nodeTuningStore, tuningCacheDir } from '../platform/node-tuning-cache.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { CliError, writeAtomic } from './files.ts';
-import { parseTuning } from './embed.ts';
 
 export const TUNE_USAGE = `usage: resnet50 tune [--batch 1,8,32] [--precision f32,f16] [--size 224] [--runs 5]
   For every distinct conv/fc shape of ResNet-50 at each batch size: the adapter's default kernel and the
@@ -38,6 +37,12 @@ interface Values {
   runs: string;
   tuning: string;
   json?: string;
+}
+
+/** --tuning cached|off|tune. */
+export function parseTuning(value: string): TuningMode {
+  if (value !== 'cached' && value !== 'off' && value !== 'tune') throw new CliError(`--tuning must be cached, off or tune, got '${value}'`);
+  return value;
 }
 
 function ints(s: string, flag: string): number[] {
