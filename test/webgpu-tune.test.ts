@@ -12,6 +12,8 @@ import { randomInput, randomResNet } from '../src/nn/random.ts';
 import { reducedResNet50 } from '../src/nn/spec.ts';
 import { nodeGpu } from '../src/platform/node-gpu.ts';
 import { nodeTuningStore } from '../src/platform/node-tuning-cache.ts';
+import { profileMain } from '../src/cli/profile.ts';
+import { readFile } from 'node:fs/promises';
 import { Tensor } from '../src/tensor/tensor.ts';
 
 const T = 120_000;
@@ -115,4 +117,26 @@ describe('tuning', () => {
     }
   });
 
+
+  it('resnet50 profile: every dispatch with kernel, shape, FLOPs, bytes and GPU time; the host split', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'r50-profile-'));
+    try {
+      const json = join(dir, 'p.json');
+      expect(await profileMain('profile', ['--size', '32', '--runs', '1', '--tuning', 'off', '--json', json])).toBe(0);
+      const r = JSON.parse(await readFile(json, 'utf8'));
+      expect(r.steps).toHaveLength(57); // input, stem, maxpool, 16 blocks (52 convs), avgpool, fc
+      const convs = r.steps.filter((s: { flops: number }) => s.flops > 0);
+      expect(convs).toHaveLength(54);
+      // ResNet-50 at 32×32: 4.1 GFLOP · (32/224)² ≈ 0.084 G multiply-adds ×2, a little more with channel padding.
+      const gflop = convs.reduce((a: number, s: { flops: number }) => a + s.flops, 0) / 1e9;
+      expect(gflop).toBeGreaterThan(0.16);
+      expect(gflop).toBeLessThan(0.2);
+      expect(r.steps[1].shape).toBe('1×32×32×3 7×7/2 → 16×16×64 [256×196]·[196×64]');
+      for (const s of r.steps) expect(s.ms >= 0 && s.bytes > 0).toBe(true);
+      expect(r.host[0].total).toBeGreaterThan(0);
+      expect(r.gpuMs).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, T);
 });
