@@ -256,7 +256,7 @@ export async function prepareConv(
         return { total: performance.now() - t, per };
       }
       const steps: StepTiming[] = [];
-      await rt.run(key, x, program, steps);
+      await rt.run(key, x, program, { profile: steps });
       let total = 0;
       for (const st of steps) {
         if (st.label.startsWith('input')) continue;

@@ -12,7 +12,8 @@
 #   CPU driver out of Dawn's choice); the adapter; in the background, the seeded weights, their ONNX
 #   export ($PYTHON, default python3) and the peers' CPU reference logits; the suite (kernels with
 #   --kernels and a GEMM tile sweep, end to end, per-variant end to end, cold start); the peers (ours,
-#   TF.js, ORT-web; ORT-web only if the export worked) at batch 1, then 8.
+#   TF.js, ORT-web; ORT-web only if the export worked) at batch 1, 8 and 32; `resnet50 tune` (tune.txt,
+#   tables in cache/tuning) and `resnet50 profile` at batch 1 (profile-b1.txt, profile-b1.json).
 # SMOKE=1: a small workload that runs in a few minutes on lavapipe, to test the bundle; NVIDIA_ICD
 # names another ICD file to test that branch (e.g. lavapipe's, /usr/share/vulkan/icd.d/lvp_icd.json).
 set -uo pipefail
@@ -31,11 +32,13 @@ if [ "${SMOKE:-}" = 1 ]; then
   BUDGET=${BUDGET:-900}
   SUITE=(--batch 1 --precision f32,f16 --runs 2 --variants gemm:4x1x16x16 --variant-batch 1)
   PEER_BATCHES=(1) PEER_RUNS=1 PEER_TIMEOUT=240
+  TUNE=(--batch 1 --precision f32 --runs 1 --size 64) PROFILE=(--batch 1 --runs 1 --size 64)
 else
-  BUDGET=${BUDGET:-330}
+  BUDGET=${BUDGET:-450}
   SUITE=(--kernels --batch 1,8,32 --precision f32,f16 --runs 10 --variant-batch 8
     --variants gemm:4x1x16x16,gemm:8x1x16x16,gemm:4x2x16x16,gemm:8x2x16x8,gemm:4x1x8x32,gemm:4x2x8x16)
-  PEER_BATCHES=(1 8) PEER_RUNS=10 PEER_TIMEOUT=60
+  PEER_BATCHES=(1 8 32) PEER_RUNS=10 PEER_TIMEOUT=60
+  TUNE=(--batch 1,32 --precision f32,f16 --runs 5) PROFILE=(--batch 1 --runs 5)
 fi
 
 # step NAME CAP_S CMD…: runs CMD under timeout min(CAP_S, what is left of BUDGET); logs status and time.
@@ -135,6 +138,12 @@ main() {
       --runs "$PEER_RUNS" --timeout "$PEER_TIMEOUT" --json "$TMP/peers-$b.json"
     merge_peers "$OUT/bench.json" "$TMP/peers-$b.json" "$b"
   done
+
+  # Per-layer tuning (tables in $OUT/cache/tuning, default vs tuned end to end printed), then the
+  # per-dispatch profile at batch 1 with the tuned tables and the host-side split.
+  RESNET50_CACHE=$OUT/cache step tune 150 "$NODE" "$APP" tune "${TUNE[@]}" >"$OUT/tune.txt" 2>&1
+  RESNET50_CACHE=$OUT/cache step profile 60 "$NODE" "$APP" profile "${PROFILE[@]}" --json "$OUT/profile-b1.json" >"$OUT/profile-b1.txt" 2>&1
+  tail -3 "$OUT/tune.txt" "$OUT/profile-b1.txt"
 
   nvidia-smi --query-gpu=name,clocks.sm,power.draw,temperature.gpu --format=csv >>"$OUT/nvidia-smi.txt" 2>&1
   echo "done in $((SECONDS - START)) s; results in $OUT: $(ls "$OUT" | tr '\n' ' ')"

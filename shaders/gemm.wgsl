@@ -54,5 +54,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 
-  write_tile(&acc, row0, col0);
+  write_tile(&acc, row0, 1u, col0);
 }

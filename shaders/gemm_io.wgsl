@@ -1,4 +1,4 @@
-// gemm_io.wgsl: what gemm, gemm_sg, conv and conv_sg share (kernelSource appends it to a kernel that
+// gemm_io.wgsl: what gemm, gemm_sg, conv, conv_sg and gemm_wg share (kernelSource appends it to a kernel that
 // calls write_tile): their parameters, their bindings, and the write-out
 // C = act(acc + bias [+ residual]) of one invocation's tile.
 //
@@ -18,8 +18,8 @@
 // Activations (A, R, C) are all declared read_write, inputs too (never written): they share the plan's
 // activation arena buffer, and WebGPU rejects one buffer bound both read-only and writable in a dispatch.
 //
-// No workgroup memory: each invocation writes only its own tile of TM rows × TN4 vec4 columns; rows
-// ≥ M and columns ≥ N4 are skipped.
+// Each invocation writes only its own tile: TM rows row0 + i·rowStep (rowStep 1 for the register-tiled
+// kernels, WG_X for gemm_wg) × TN4 vec4 columns from col0; rows ≥ M and columns ≥ N4 are skipped.
 
 struct Params {
   M: u32,
@@ -49,13 +49,13 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> R: array<S4>;
 @group(0) @binding(5) var<storage, read_write> C: array<S4>;
 
-fn write_tile(acc: ptr<function, array<array<vec4<f32>, TN4>, TM>>, row0: u32, col0: u32) {
+fn write_tile(acc: ptr<function, array<array<vec4<f32>, TN4>, TM>>, row0: u32, rowStep: u32, col0: u32) {
   let N4 = p.N4;
   let relu = (p.flags & 1u) != 0u;
   let residual = (p.flags & 2u) != 0u;
   let inPlace = (p.flags & 4u) != 0u;
   for (var i = 0u; i < TM; i++) {
-    let r = row0 + i;
+    let r = row0 + i * rowStep;
     if (r >= p.M) { break; }
     for (var j = 0u; j < TN4; j++) {
       let c = col0 + j;

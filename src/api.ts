@@ -7,7 +7,8 @@
 //   const { top } = await model.classify(images, { top: 5 });                // labels per image
 //   model.dispose();
 import { createCpuEngine } from './kernels/cpu/backend.ts';
-import { createWebGpuEngine } from './kernels/webgpu/engine.ts';
+import { createWebGpuEngine, type TuningMode, type TuningStore } from './kernels/webgpu/engine.ts';
+import { indexedDbTuningStore } from './kernels/webgpu/tuning-idb.ts';
 import type { Precision } from './kernels/webgpu/kernels.ts';
 import type { Engine } from './nn/engine.ts';
 import { IMAGENET_CLASSES } from './nn/imagenet-classes.ts';
@@ -29,6 +30,8 @@ export interface Platform {
   gpu?(): GPU;
   /** A weights name or http(s) URL → its verified bytes (default: fetch + the Cache API, src/weights/web-cache.ts). */
   fetchWeights?(source: string, opts: FetchOptions): Promise<{ bytes: Uint8Array; name: string }>;
+  /** Where kernel tuning tables live (default: IndexedDB where there is one). */
+  tuningStore?(): TuningStore | undefined;
 }
 
 export interface FetchOptions {
@@ -54,7 +57,7 @@ export type WeightsSource = Uint8Array | ArrayBuffer | URL | string;
 export interface LoadOptions extends FetchOptions {
   /** 'webgpu' (default) or 'cpu' (the pure-TypeScript reference: exact, slow). */
   device?: Device;
-  /** 'f32' (default) or 'f16' (WebGPU with shader-f16: weights and activations stored in f16). */
+  /** 'f32' (default) or 'f16' (weights and activations stored in f16, arithmetic in f32; no WebGPU feature needed). */
   precision?: Precision;
   /** The WebGPU implementation; defaults to the runtime's (navigator.gpu, or Dawn under Node). */
   gpu?: GPU;
@@ -62,6 +65,12 @@ export interface LoadOptions extends FetchOptions {
   gpuDevice?: GPUDevice;
   /** Notices while loading, such as the keys a checkpoint holds beyond ResNet-50 (default console.warn). */
   onNotice?: (message: string) => void;
+  /**
+   * Per-layer GEMM kernels tuned on this adapter (`resnet50 tune`): 'cached' (default) a stored table for
+   * the batch size when there is one, else the built-in default; 'off' the default; 'tune' tunes a batch
+   * size without a table at its first run and stores the table.
+   */
+  tuning?: TuningMode;
 }
 
 /** An image (decoded RGB, preprocessed by a preset) or an already preprocessed tensor [3,H,W] / [N,3,H,W]. */
@@ -151,8 +160,14 @@ export class ResNet50 {
       const loaded = await model;
       return new ResNet50(createCpuEngine(loaded), loaded, await preset());
     }
+    const gpuOpts = {
+      precision,
+      tuning: opts.tuning,
+      tuningStore: platform.tuningStore ? platform.tuningStore() : indexedDbTuningStore(),
+      onNotice: opts.onNotice,
+    };
     if (device === 'webgpu' && opts.gpuDevice) {
-      const engine = await createWebGpuEngine(model, opts.gpuDevice, { precision });
+      const engine = await createWebGpuEngine(model, opts.gpuDevice, gpuOpts);
       return new ResNet50(engine, await model, await preset());
     }
     const gpu = device === 'webgpu' ? (opts.gpu ?? platform.gpu?.() ?? (globalThis.navigator as Navigator | undefined)?.gpu) : undefined;
@@ -161,7 +176,7 @@ export class ResNet50 {
       if (device !== 'webgpu') throw new Error(`device must be 'webgpu' or 'cpu', got '${device}'`);
       throw new Error('WebGPU is not available in this runtime (no navigator.gpu); use device: "cpu"');
     }
-    const engine = await createWebGpuEngine(model, gpu, { precision });
+    const engine = await createWebGpuEngine(model, gpu, gpuOpts);
     return new ResNet50(engine, await model, await preset());
   }
 

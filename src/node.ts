@@ -8,6 +8,7 @@ import { setPlatform } from './api.ts';
 import { readWholeFile } from './platform/node-files.ts';
 import { nodeGpu } from './platform/node-gpu.ts';
 import { fetchWeights } from './platform/node-weights-cache.ts';
+import { nodeTuningStore } from './platform/node-tuning-cache.ts';
 
 setPlatform({
   readFile: readWholeFile,
@@ -17,6 +18,8 @@ setPlatform({
     const cached = await fetchWeights(source, opts);
     return { bytes: await readWholeFile(cached.path), name: cached.path };
   },
+  // Kernel tuning tables in $RESNET50_CACHE/tuning (src/platform/node-tuning-cache.ts).
+  tuningStore: () => nodeTuningStore(),
 });
 
 export * from './index.ts';

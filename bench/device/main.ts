@@ -3,6 +3,7 @@
 // `npx tsx bench/NAME.ts [args…]` would, on a machine with no node_modules and no tsx:
 //   info         the WebGPU adapter, its features and limits (as `npx resnet50 info`)
 //   bench        the suite, with `npx resnet50 bench`'s options (src/cli/bench.ts)
+//   tune, profile   `npx resnet50 tune` / `profile` (src/cli/profile.ts)
 //   artifacts [BATCH…]   the seeded weights, their ONNX export (scripts/export_onnx.py with $PYTHON)
 //                and the peers' CPU reference logits at 224² for each BATCH (bench/peers/common.ts)
 //   peers/run, peers/run-one, cold-start   the scripts the suite starts in child processes
@@ -17,6 +18,14 @@ const SCRIPTS: Record<string, () => Promise<unknown>> = {
   bench: async () => {
     const { benchCommand } = await import('../../src/cli/bench.ts');
     process.exit(await benchCommand(process.argv.slice(2)));
+  },
+  tune: async () => {
+    const { profileMain } = await import('../../src/cli/profile.ts');
+    process.exit(await profileMain('tune', process.argv.slice(2)));
+  },
+  profile: async () => {
+    const { profileMain } = await import('../../src/cli/profile.ts');
+    process.exit(await profileMain('profile', process.argv.slice(2)));
   },
   artifacts: async () => {
     const { ensureArtifacts, referenceLogits, WEIGHTS_SEED } = await import('../peers/common.ts');

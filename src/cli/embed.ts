@@ -10,6 +10,7 @@ import type { Precision } from '../kernels/webgpu/kernels.ts';
 import { serializeNpy } from '../tensor/npy.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { CliError, writeAtomic } from './files.ts';
+import { parseTuning } from './profile.ts';
 import { expandInputs, loadInput, type InputFailure } from './inputs.ts';
 import { loadWeightsFile, resolveWeights } from './weights.ts';
 import '../node.ts'; // registers Dawn's WebGPU for ResNet50.fromModel
@@ -24,6 +25,7 @@ export interface EmbedOptions {
   top: string;
   batch: string;
   quiet?: boolean;
+  tuning: string;
 }
 
 interface Row {
@@ -49,7 +51,9 @@ function checkOptions(opts: EmbedOptions) {
   if (opts.device === 'cpu' && opts.precision !== 'f32') {
     throw new CliError('the cpu device computes in f32 only; drop --precision or use --device webgpu');
   }
+  const tuning = parseTuning(opts.tuning);
   return {
+    tuning,
     device: opts.device as Device,
     precision: opts.precision as Precision,
     preset: opts.preset as Preset | undefined,
@@ -86,7 +90,7 @@ export async function embedCommand(command: 'embed' | 'classify', paths: string[
     if (command === 'classify' && !m.fc) throw new CliError(`${weights.source}: this model has no classifier (fc); use 'embed' for its features`);
     return m;
   });
-  const model = await ResNet50.fromModel(modelData, { device: o.device, precision: o.precision });
+  const model = await ResNet50.fromModel(modelData, { device: o.device, precision: o.precision, tuning: o.tuning });
   const showProgress = !opts.quiet && process.stdout.isTTY === true && process.stderr.isTTY === true;
   const bar = showProgress ? new SingleBar({ format: '{bar} {value}/{total} files | {rate} images/s | {name}', hideCursor: true }) : null;
   bar?.start(files.length, 0, { rate: '-', name: '' });

@@ -8,6 +8,7 @@ import { WEIGHTS_HELP } from './weights.ts';
 const USAGE = `usage:
   resnet50 embed <inputs…> [--weights msvision|<name>|<url>|<file>] [--sha256 HEX] [--preset torchvision|msvision]
                  [--out <file.npy|.json|.jsonl>] [--batch 8] [--device webgpu|cpu] [--precision f32|f16] [--quiet]
+                 [--tuning cached|off|tune]
       writes the [N, 2048] pooled features (N rows in input order)
   resnet50 classify <inputs…> [--weights torchvision-v2|…] [--top 5] [same options as embed]
       writes the [N, 1000] logits and prints the top-k ImageNet classes
@@ -19,6 +20,10 @@ const USAGE = `usage:
       the seed's seven benchmarks read from their files as distributed, scored as CLIP did, beside the seed's table
   resnet50 convert <in.pth|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn]
       writes a weights file as safetensors (torchvision names, or with BatchNorm folded into the convs)
+  resnet50 tune [--batch 1,8,32] [--precision f32,f16] [--size 224] [--runs 5]
+      times every kernel candidate per distinct ResNet-50 layer on this adapter and caches the winners
+  resnet50 profile [--batch 1] [--precision f32] [--size 224] [--tuning cached|off|tune] [--json FILE]
+      GPU time of every dispatch of a forward (timestamp queries), and the host time around it
   resnet50 bench [--batch 1,8,32] [--runs 5] [--precision f32,f16] [--kernels] [--peers] [--json FILE]
       benchmarks the WebGPU engine on seeded weights (and with --peers TF.js, ONNX Runtime); see 'resnet50 bench --help'
   resnet50 index <folder> [--weights msvision|…] --out <index> [--preset] [--batch] [--device] [--precision]
@@ -51,6 +56,7 @@ const OPTIONS = {
   preset: { type: 'string' },
   dtype: { type: 'string' },
   'fold-bn': { type: 'boolean' },
+  tuning: { type: 'string', default: 'cached' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -66,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'probe') return (await import('./probe.ts')).probeCommand(argv.slice(1));
   if (argv[0] === 'worker') return (await import('./worker.ts')).workerCommand(argv.slice(1));
   if (argv[0] === 'bench' && argv[1] === 'search') return (await import('./bench-search.ts')).benchSearchCommand(argv.slice(2));
+  if (argv[0] === 'tune' || argv[0] === 'profile') return (await import('./profile.ts')).profileMain(argv[0], argv.slice(1));
   if (argv[0] === 'bench') return (await import('./bench.ts')).benchCommand(argv.slice(1));
   if (argv[0] === 'index' || argv[0] === 'search') return (await import('./search.ts')).searchMain(argv[0], argv.slice(1));
   try {

@@ -71,7 +71,8 @@ async function readJson<T>(path: string): Promise<T | null> {
   }
 }
 
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+/** Writes JSON through a temporary file and a rename: the file is never half-written. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(value) + '\n');
   await rename(tmp, path);

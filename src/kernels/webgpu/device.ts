@@ -2,7 +2,18 @@
 // The device side of the WebGPU engine: acquiring a device with the limits the engine needs, turning
 // WebGPU's asynchronous errors (validation, out-of-memory, shader compilation, device loss) into
 // thrown errors that name the kernel, and compiling each pipeline once.
-import { chooseConfig, gemmDefs, isCpuAdapter, kernelSource, type ConvPath, type GemmTile, type KernelConfig, type Precision } from './kernels.ts';
+import {
+  chooseConfig,
+  gemmDefs,
+  isCpuAdapter,
+  kernelSource,
+  workgroupBytes,
+  type ConvPath,
+  type GemmKernel,
+  type GemmTile,
+  type KernelConfig,
+  type Precision,
+} from './kernels.ts';
 
 export class GpuError extends Error {
   override readonly name = 'GpuError';
@@ -66,7 +77,7 @@ export interface LimitOverrides {
   readonly maxComputeWorkgroupsPerDimension?: number;
   /** A GEMM kernel and tile other than chooseConfig's (for tuning and tests). */
   readonly gemm?: GemmTile;
-  readonly gemmKernel?: 'gemm' | 'gemm_sg';
+  readonly gemmKernel?: GemmKernel;
   /** How non-1×1 convs run (default: chooseConfig's, 'implicit'); 'im2col' is the explicit reference path. */
   readonly conv?: ConvPath;
 }
@@ -82,6 +93,9 @@ export class GpuContext {
   readonly maxBinding: number;
   readonly maxBuffer: number;
   readonly maxGroupsPerDim: number;
+  /** maxComputeInvocationsPerWorkgroup and maxComputeWorkgroupStorageSize (bytes) of the device. */
+  readonly maxInvocations: number;
+  readonly maxWorkgroupStorage: number;
   readonly storageAlign: number;
   readonly uniformAlign: number;
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
@@ -93,7 +107,7 @@ export class GpuContext {
 
   private constructor(
     device: GPUDevice,
-    private readonly adapterInfo: GPUAdapterInfo | undefined,
+    readonly adapterInfo: GPUAdapterInfo | undefined,
     precision: Precision,
     limits: LimitOverrides,
     /** The engine created the device (and destroys it), rather than running on the caller's. */
@@ -115,6 +129,11 @@ export class GpuContext {
     if (g.wgX * g.wgY > l.maxComputeInvocationsPerWorkgroup) {
       throw new GpuError(`GEMM workgroup ${g.wgX}×${g.wgY} exceeds maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}`);
     }
+    if (this.config.gemmKernel === 'gemm_wg' && workgroupBytes(g) > l.maxComputeWorkgroupStorageSize) {
+      throw new GpuError(`gemm_wg tile ${JSON.stringify(g)} needs ${workgroupBytes(g)} bytes of workgroup memory, over ${l.maxComputeWorkgroupStorageSize}`);
+    }
+    this.maxInvocations = l.maxComputeInvocationsPerWorkgroup;
+    this.maxWorkgroupStorage = l.maxComputeWorkgroupStorageSize;
     this.maxBinding = Math.min(l.maxStorageBufferBindingSize, limits.maxStorageBufferBindingSize ?? Infinity);
     this.maxBuffer = l.maxBufferSize;
     this.maxGroupsPerDim = Math.min(l.maxComputeWorkgroupsPerDimension, limits.maxComputeWorkgroupsPerDimension ?? Infinity);
@@ -133,12 +152,9 @@ export class GpuContext {
     device.addEventListener('uncapturederror', this.onUncaptured);
   }
 
-  /** A context on the caller's device: it must already have the features the precision needs. */
+  /** A context on the caller's device. */
   private static async onDevice(device: GPUDevice, precision: Precision, limits: LimitOverrides): Promise<GpuContext> {
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    if (precision === 'f16' && !device.features.has('shader-f16')) {
-      throw new GpuError("precision 'f16' needs the given GPUDevice to have been requested with the feature 'shader-f16'; use precision 'f32'");
-    }
     const ctx = new GpuContext(device, info, precision, limits, false);
     if (ctx.config.gemmKernel === 'gemm_sg') await ctx.probeSubgroups();
     return ctx;
@@ -148,19 +164,9 @@ export class GpuContext {
     if ('createBuffer' in gpu) return GpuContext.onDevice(gpu, precision, limits);
     const adapter = await gpu.requestAdapter();
     if (!adapter) throw new GpuError('no WebGPU adapter found (on a machine without a GPU, install lavapipe)');
-    const name = adapterName(adapter.info);
     const features: GPUFeatureName[] = [];
-    if (precision === 'f16') {
-      // The kernels store halves and convert with WGSL's core pack2x16float / unpack2x16float, so
-      // strictly they would run without shader-f16; the engine's contract (issue 3) still gates the
-      // f16 mode on it. Dropping this check would allow f16 on e.g. SwiftShader.
-      if (!adapter.features.has('shader-f16')) {
-        throw new GpuError(
-          `precision 'f16' needs the WebGPU feature 'shader-f16', which the adapter (${name}) lacks; use precision 'f32'`,
-        );
-      }
-      features.push('shader-f16');
-    }
+    // f16 needs no feature: the kernels store halves and convert with WGSL's core pack2x16float /
+    // unpack2x16float, all arithmetic in f32 (the H100 under Dawn has no shader-f16).
     if (adapter.features.has('timestamp-query')) features.push('timestamp-query'); // for profiling
     if (adapter.features.has('subgroups')) features.push('subgroups'); // gemm_sg
     const l = adapter.limits;
@@ -171,6 +177,8 @@ export class GpuContext {
         maxBufferSize: l.maxBufferSize,
         minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
         minUniformBufferOffsetAlignment: l.minUniformBufferOffsetAlignment,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize, // gemm_wg's bigger tiles
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
       },
     });
     try {

@@ -30,10 +30,14 @@ import {
   maxPoolParams,
   convPacking,
   linearPacking,
+  panelWidth,
   toNhwcParams,
+  type GemmChoice,
   type GemmPacking,
   type Precision,
 } from './kernels.ts';
+import { choiceName, layerKey, runnable, type KernelSelector, type LayerShape } from './candidates.ts';
+import { EngineTuning, type TuneOptions, type TuneRow, type TuningMode, type TuningStore, type TuningTable } from './tune.ts';
 
 /** A symbolic NHWC activation [n, h, w, 4·c4] (c real channels) living in buffer slot `slot`. */
 export interface Sym {
@@ -53,8 +57,15 @@ interface Bind {
   readonly offset: number;
   readonly size: number;
 }
+/** What a dispatch computes, for profiles: its shapes and multiply-add work (FLOPs = 2 per FMA, channels padded to 4). */
+export interface DispatchCost {
+  readonly shape: string;
+  readonly flops: number;
+}
+
 interface DispatchRec {
   readonly label: string;
+  readonly cost: DispatchCost;
   readonly kernel: string;
   readonly defs: Readonly<Record<string, number>>;
   readonly words: Uint32Array;
@@ -90,8 +101,7 @@ class WeightStore {
   get(key: FoldedConv | Linear, label: string): GpuWeights {
     let w = this.map.get(key);
     if (!w) {
-      const g = this.ctx.config.gemm;
-      const panel = g.wgY * g.tn4;
+      const panel = panelWidth(this.ctx.config);
       const packing: GemmPacking = 'kernel' in key ? convPacking(key, panel) : linearPacking(key, panel);
       const f16 = this.ctx.precision === 'f16';
       const b = this.ctx.createFilled(`${label}.weight`, packing.length * (f16 ? 2 : 4), USAGE_STORAGE, (mapped) =>
@@ -140,8 +150,19 @@ export class Recorder implements Backend<Sym> {
     private readonly ctx: GpuContext,
     private readonly weights: WeightStore,
     private readonly dummy: GPUBuffer,
+    private readonly select?: KernelSelector,
   ) {
     this.eb = bytesPerElement(ctx.precision);
+  }
+
+  /** The GEMM strategy and tile for a layer: the selector's (a tuned table), else the adapter's default. */
+  private choose(layer: LayerShape): { choice: GemmChoice; defs: Record<string, number> } {
+    const config = this.ctx.config;
+    const choice = this.select?.(layer) ?? config;
+    if (!runnable(choice, config)) {
+      throw new GpuError(`${layerKey(layer)}: ${choiceName(choice)} cannot read weights packed for ${choiceName(config)}`);
+    }
+    return { choice, defs: gemmDefs(choice, panelWidth(config)) };
   }
 
   /** Bytes of one image of a value. */
@@ -229,9 +250,17 @@ export class Recorder implements Backend<Sym> {
     return { res: { kind: 'fixed', buffer }, offset: 0, size: buffer.size };
   }
 
-  private emit(label: string, kernel: string, defs: Record<string, number>, p: { words: Uint32Array; groups: number }, binds: Bind[]): void {
+  private emit(
+    label: string, kernel: string, defs: Record<string, number>, p: { words: Uint32Array; groups: number }, binds: Bind[],
+    cost: DispatchCost = { shape: '', flops: 0 },
+  ): void {
     foldGroups(p.groups, this.ctx.maxGroupsPerDim); // throws early if even 2-D cannot hold it
-    this.dispatches.push({ label, kernel, defs, words: p.words, groups: p.groups, binds });
+    this.dispatches.push({ label, cost, kernel, defs, words: p.words, groups: p.groups, binds });
+  }
+
+  /** A GEMM dispatch's cost: M × K × N (K, N padded to 4), as `[M×K]·[K×N]`, 2 FLOPs per multiply-add. */
+  private static gemmCost(m: number, k4: number, n4: number, what: string): DispatchCost {
+    return { shape: `${what} [${m}×${4 * k4}]·[${4 * k4}×${4 * n4}]`, flops: 2 * m * 4 * k4 * 4 * n4 };
   }
 
   private get wg(): Record<string, number> {
@@ -263,7 +292,7 @@ export class Recorder implements Backend<Sym> {
       this.emit('input: nchw_to_nhwc', 'nchw_to_nhwc', this.wg, toNhwcParams(this.ctx.config.wg1d, k, c, h * w, y.c4), [
         this.slotBind(this.inputSlot, s * inImage, k * inImage),
         this.slotBind(y.slot, s * outImage, k * outImage),
-      ]);
+      ], { shape: `${k}×${c}×${h}×${w} NCHW → NHWC`, flops: 0 });
     }
     return y;
   }
@@ -293,7 +322,8 @@ export class Recorder implements Backend<Sym> {
     const chunks = this.chunks(x.n, perImage, label);
     const maxChunk = Math.max(...chunks.map(([, c]) => c));
     const col = direct || implicit ? -1 : this.alloc(maxChunk * colImage, `${label} im2col`);
-    const tile = this.ctx.config.gemm;
+    const { choice, defs } = this.choose({ op: 'conv', n: x.n, h: x.h, w: x.w, c: x.c, k, stride, pad, cout: conv.outChannels });
+    const tile = choice.gemm;
     const epilogueDispatches: number[] = [];
     for (const [s, cnt] of chunks) {
       epilogueDispatches.push(this.dispatches.length + (implicit || direct ? 0 : 1));
@@ -303,14 +333,16 @@ export class Recorder implements Backend<Sym> {
         r && !inPlace ? this.slotBind(r.slot, s * outImage, cnt * outImage) : this.fixedBind(this.dummy),
         this.slotBind(y.slot, s * outImage, cnt * outImage),
       ];
+      const cost = (cnt: number) => Recorder.gemmCost(cnt * oh * ow, wts.k4, wts.n4,
+        `${cnt}×${x.h}×${x.w}×${x.c} ${k}×${k}/${stride} → ${oh}×${ow}×${conv.outChannels}`);
       const flags = <T extends { words: Uint32Array }>(q: T): T => {
         if (inPlace) q.words[3] = (q.words[3] & ~2) | FLAG_IN_PLACE;
         return q;
       };
       if (implicit) {
-        this.emit(`${label}: conv`, convKernel(this.ctx.config), gemmDefs(this.ctx.config),
+        this.emit(`${label}: conv`, convKernel(choice), defs,
           flags(convParams(tile, cnt, x.h, x.w, x.c4, oh, ow, k, stride, pad, wts.n4, epilogue.relu, !!r)),
-          [this.slotBind(x.slot, s * inImage, cnt * inImage), ...epi]);
+          [this.slotBind(x.slot, s * inImage, cnt * inImage), ...epi], cost(cnt));
         continue;
       }
       let a: Bind;
@@ -321,11 +353,11 @@ export class Recorder implements Backend<Sym> {
           im2colParams(this.ctx.config.wg1d, cnt, x.h, x.w, x.c4, oh, ow, k, stride, pad), [
             this.slotBind(x.slot, s * inImage, cnt * inImage),
             this.slotBind(col, 0, cnt * colImage),
-          ]);
+          ], { shape: `${cnt}×${x.h}×${x.w}×${x.c} ${k}×${k}/${stride} → [${cnt * oh * ow}×${4 * wts.k4}]`, flops: 0 });
         a = this.slotBind(col, 0, cnt * colImage);
       }
-      this.emit(`${label}: gemm`, this.ctx.config.gemmKernel, gemmDefs(this.ctx.config),
-        flags(gemmParams(tile, cnt * oh * ow, wts.k4, wts.n4, epilogue.relu, !!r)), [a, ...epi]);
+      this.emit(`${label}: gemm`, choice.gemmKernel, defs,
+        flags(gemmParams(tile, cnt * oh * ow, wts.k4, wts.n4, epilogue.relu, !!r)), [a, ...epi], cost(cnt));
     }
     if (inPlace) this.pendingInPlace = { y, r, idx: epilogueDispatches, bytes: x.n * outImage, what: label };
     return y;
@@ -342,7 +374,7 @@ export class Recorder implements Backend<Sym> {
       this.emit('maxpool', 'maxpool', this.wg, maxPoolParams(this.ctx.config.wg1d, k, x.h, x.w, x.c4, oh, ow), [
         this.slotBind(x.slot, s * inImage, k * inImage),
         this.slotBind(y.slot, s * outImage, k * outImage),
-      ]);
+      ], { shape: `${k}×${x.h}×${x.w}×${x.c} 3×3/2 → ${oh}×${ow}`, flops: 0 });
     }
     return y;
   }
@@ -356,7 +388,7 @@ export class Recorder implements Backend<Sym> {
       this.emit('avgpool', 'avgpool', this.wg, avgPoolParams(this.ctx.config.wg1d, k, x.h * x.w, x.c4), [
         this.slotBind(x.slot, s * inImage, k * inImage),
         this.slotBind(y.slot, s * outImage, k * outImage),
-      ]);
+      ], { shape: `${k}×${x.h}×${x.w}×${x.c} → ${k}×${x.c}`, flops: 0 });
     }
     return y;
   }
@@ -370,26 +402,44 @@ export class Recorder implements Backend<Sym> {
     const y = this.value(x.n, 1, 1, fc.outFeatures, 'fc');
     const inImage = this.imageBytes(1, 1, x.c4);
     const outImage = this.imageBytes(1, 1, y.c4);
-    const tile = this.ctx.config.gemm;
+    const { choice, defs } = this.choose({ op: 'fc', n: x.n, h: 1, w: 1, c: x.c, k: 1, stride: 1, pad: 0, cout: fc.outFeatures });
+    const tile = choice.gemm;
     for (const [s, k] of this.chunks(x.n, [inImage, outImage], 'fc')) {
-      this.emit('fc: gemm', this.ctx.config.gemmKernel, gemmDefs(this.ctx.config),
+      this.emit('fc: gemm', choice.gemmKernel, defs,
         gemmParams(tile, k, wts.k4, wts.n4, false, false), [
           this.slotBind(x.slot, s * inImage, k * inImage),
           this.fixedBind(wts.b),
           this.fixedBind(wts.bias),
           this.fixedBind(this.dummy),
           this.slotBind(y.slot, s * outImage, k * outImage),
-        ]);
+        ], Recorder.gemmCost(k, wts.k4, wts.n4, `${k}×${x.c} → ${k}×${fc.outFeatures}`));
     }
     return y;
   }
 }
 
-/** GPU time of one dispatch, from timestamp queries. */
-export interface StepTiming {
+/** GPU time of one dispatch, from timestamp queries, with what it computes. */
+export interface StepTiming extends DispatchCost {
   readonly label: string;
   readonly kernel: string;
+  /** Bytes of every buffer range the dispatch binds (inputs, weights, outputs; uniforms excluded). */
+  readonly bytes: number;
   readonly ms: number;
+}
+
+/** Where one forward's wall time goes on the host side (ms). */
+export interface HostTiming {
+  /** queue.writeBuffer of the input. */
+  readonly write: number;
+  /** Encoding every dispatch and the read-back copy, and queue.submit. */
+  readonly encodeSubmit: number;
+  /** Popping the validation, out-of-memory and internal error scopes around write and submit. */
+  readonly errorScopes: number;
+  /** Until the read-back's mapAsync resolves (GPU work + completion latency). */
+  readonly wait: number;
+  /** Decoding the mapped read-back into NCHW f32 tensors. */
+  readonly decode: number;
+  readonly total: number;
 }
 
 interface ReadSpec {
@@ -430,7 +480,9 @@ class Plan {
     readonly inputSlot: number,
     readonly uniforms: GPUBuffer,
     readonly readback: GPUBuffer,
-    readonly steps: { label: string; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; x: number; y: number }[],
+    readonly steps: {
+      label: string; cost: DispatchCost; bytes: number; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; x: number; y: number;
+    }[],
     readonly reads: readonly ReadSpec[],
   ) {}
 
@@ -495,7 +547,7 @@ class Plan {
           });
           const bindGroup = d.createBindGroup({ label: `${r.label} (${r.kernel})`, layout: pipeline.getBindGroupLayout(0), entries });
           const [x, y] = foldGroups(r.groups, ctx.maxGroupsPerDim);
-          return { label: r.label, pipeline, bindGroup, x, y };
+          return { label: r.label, cost: r.cost, bytes: r.binds.reduce((a, b) => a + b.size, 0), pipeline, bindGroup, x, y };
         });
         return new Plan(ctx, arenas, slots, rec.inputSlot, uniforms, readback, steps, reads);
       });
@@ -506,14 +558,18 @@ class Plan {
   }
 
   /** Runs the plan on `input` (NCHW f32 data); returns each output as an NCHW f32 tensor. */
-  async run(input: Float32Array, what: string, profile?: StepTiming[]): Promise<Map<string, Tensor>> {
+  async run(input: Float32Array, what: string, profile?: StepTiming[], host?: { timing?: HostTiming }): Promise<Map<string, Tensor>> {
     const ctx = this.ctx;
     ctx.check(what);
     const d = ctx.device;
+    const t0 = performance.now();
+    let tWritten = t0;
+    let tSubmitted = t0;
     let query: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
     await ctx.scoped(what, () => {
       const at = this.slots[this.inputSlot];
       d.queue.writeBuffer(at.buffer, at.offset, input.buffer, input.byteOffset, input.byteLength);
+      tWritten = performance.now();
       const enc = d.createCommandEncoder({ label: what });
       if (profile) {
         // One pass per dispatch, with timestamps at its start and end.
@@ -550,12 +606,16 @@ class Plan {
         enc.copyBufferToBuffer(at.buffer, at.offset, this.readback, r.offset, Math.ceil(r.bytes / 4) * 4);
       }
       d.queue.submit([enc.finish()]);
+      tSubmitted = performance.now();
     });
+    const tScoped = performance.now();
     if (query && profile) {
       const q = query as { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer };
       await q.read.mapAsync(MAP_READ);
       const t = new BigInt64Array(q.read.getMappedRange());
-      this.steps.forEach((s, i) => profile.push({ label: s.label, kernel: s.pipeline.label, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
+      this.steps.forEach((s, i) =>
+        profile.push({ label: s.label, kernel: s.pipeline.label, ...s.cost, bytes: s.bytes, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }),
+      );
       q.read.destroy();
       q.resolve.destroy();
       q.set.destroy();
@@ -569,6 +629,7 @@ class Plan {
           `the command buffer ran ${this.steps.length} dispatches (${this.steps[0]?.label} … ${this.steps.at(-1)?.label})`,
       );
     }
+    const tMapped = performance.now();
     const out = new Map<string, Tensor>();
     try {
       const mapped = this.readback.getMappedRange();
@@ -577,6 +638,13 @@ class Plan {
       this.readback.unmap();
     }
     ctx.check(what);
+    if (host) {
+      const end = performance.now();
+      host.timing = {
+        write: tWritten - t0, encodeSubmit: tSubmitted - tWritten, errorScopes: tScoped - tSubmitted, wait: tMapped - tScoped,
+        decode: end - tMapped, total: end - t0,
+      };
+    }
     return out;
   }
 
@@ -618,6 +686,8 @@ export class WebGpuRuntime {
   private queue: Promise<unknown> = Promise.resolve();
   /** Plans kept per runtime (least recently used evicted). */
   maxPlans = 4;
+  /** The GEMM strategy per layer (a tuned table; candidates.ts); unset: the adapter's default. Set before the first run. */
+  selector: KernelSelector | undefined;
 
   private constructor(readonly ctx: GpuContext) {
     this.weights = new WeightStore(ctx);
@@ -646,19 +716,22 @@ export class WebGpuRuntime {
   /**
    * Runs `program` (any sequence of Backend ops on the input, returning named outputs) on x. The plan
    * is recorded and built on the first call for `key` (which must determine the program and x's shape)
-   * and reused afterwards. Runs are serialised.
+   * and reused afterwards. Runs are serialised. Options: `profile` receives each dispatch's GPU time;
+   * `host` the run's host-side timing; `select` overrides the runtime's selector for this plan (the
+   * key must then name it too).
    */
   run(
     key: string,
     x: Tensor,
     program: (b: Backend<Sym>, input: Sym) => ReadonlyMap<string, Sym>,
-    profile?: StepTiming[],
+    opts: { profile?: StepTiming[]; host?: { timing?: HostTiming }; select?: KernelSelector } = {},
   ): Promise<Map<string, Tensor>> {
+    const select = opts.select ?? this.selector;
     const job = this.queue.then(async () => {
       const full = `${key} [${x.shape.join('×')}]`;
       let plan = this.plans.get(full);
       if (!plan) {
-        plan = this.record(full, x, program);
+        plan = this.record(full, x, program, select);
         this.plans.set(full, plan);
         plan.catch(() => this.plans.delete(full));
         while (this.plans.size > this.maxPlans) {
@@ -670,19 +743,31 @@ export class WebGpuRuntime {
         this.plans.delete(full); // most recently used goes last
         this.plans.set(full, plan);
       }
-      return (await plan).run(x.data, `forward ${full}`, profile);
+      return (await plan).run(x.data, `forward ${full}`, opts.profile, opts.host);
     });
     this.queue = job.catch(() => {});
     return job;
+  }
+
+  /** The GEMM-shaped layers `program` records on an input of x's shape, in order (records only: nothing runs). */
+  layers(x: Tensor, program: (b: Backend<Sym>, input: Sym) => ReadonlyMap<string, Sym>): LayerShape[] {
+    const seen: LayerShape[] = [];
+    const rec = new Recorder(this.ctx, this.weights, this.dummy, (layer) => {
+      seen.push(layer);
+      return undefined;
+    });
+    program(rec, rec.input(x));
+    return seen;
   }
 
   private async record(
     what: string,
     x: Tensor,
     program: (b: Backend<Sym>, input: Sym) => ReadonlyMap<string, Sym>,
+    select: KernelSelector | undefined,
   ): Promise<Plan> {
     this.ctx.check(what);
-    const rec = new Recorder(this.ctx, this.weights, this.dummy);
+    const rec = new Recorder(this.ctx, this.weights, this.dummy, select);
     const outputs = program(rec, rec.input(x));
     rec.settle();
     return Plan.build(this.ctx, rec, outputs, what);
@@ -703,6 +788,12 @@ export interface WebGpuEngine extends Engine {
   readonly kernelConfig: string;
   /** One forward with a timestamp around every dispatch (needs 'timestamp-query'): GPU ms per dispatch. */
   profile(x: Tensor): Promise<StepTiming[]>;
+  /** One ordinary forward, timed on the host side (write, submit, error scopes, wait, decode). */
+  hostTiming(x: Tensor): Promise<HostTiming>;
+  /** Tunes the GEMM-shaped layers of a forward on x's shape (tune.ts) and stores the table; later engines use it. */
+  tune(x: Tensor, opts?: TuneOptions): Promise<{ table: TuningTable; rows: TuneRow[] }>;
+  /** The kernel choice per layer the forward on x's shape runs with (a tuned table's, else the default). */
+  layerChoices(x: Tensor): Promise<Array<{ layer: string; choice: string }>>;
   /** GPU memory held: weights + activations of the cached plans (bytes). */
   gpuBytes(): Promise<{ weights: number; activations: number; total: number }>;
 }
@@ -715,7 +806,14 @@ export interface WebGpuEngine extends Engine {
 export async function createWebGpuEngine(
   model: ResNetModel | Promise<ResNetModel>,
   gpu: GPU | GPUDevice,
-  opts: { precision: Precision; limits?: LimitOverrides } = { precision: 'f32' },
+  opts: {
+    precision: Precision;
+    limits?: LimitOverrides;
+    /** Per-layer kernel tables (tune.ts); default 'cached'. */
+    tuning?: TuningMode;
+    tuningStore?: TuningStore;
+    onNotice?: (message: string) => void;
+  } = { precision: 'f32' },
 ): Promise<WebGpuEngine> {
   const weights = Promise.resolve(model);
   weights.catch(() => {}); // awaited below; a failed read must not count as unhandled meanwhile
@@ -745,14 +843,35 @@ export async function createWebGpuEngine(
     return m;
   };
   const cfg = runtime.ctx.config;
+  const tuning = new EngineTuning(runtime, opts.tuning ?? 'cached', opts.tuningStore,
+    () => WebGpuRuntime.create(gpu, opts.precision, opts.limits), opts.onNotice ?? ((m) => console.warn(m)));
+  const layersOf = (x: Tensor) => () => runtime.layers(x, program(new Set()));
   return {
     kernelConfig: `${cfg.gemmKernel} ${cfg.gemm.tm}×${4 * cfg.gemm.tn4} per invocation, workgroup ${cfg.gemm.wgX}×${cfg.gemm.wgY}, ${cfg.conv} convs`,
     async profile(x: Tensor): Promise<StepTiming[]> {
       if (disposed) throw new GpuError('the engine was disposed');
       checkInput(x);
+      await tuning.prepare(x, layersOf(x));
       const out: StepTiming[] = [];
-      await runtime.run('resnet keep=', x, program(new Set()), out);
+      await runtime.run('resnet keep=', x, program(new Set()), { profile: out });
       return out;
+    },
+    async hostTiming(x: Tensor): Promise<HostTiming> {
+      if (disposed) throw new GpuError('the engine was disposed');
+      checkInput(x);
+      await tuning.prepare(x, layersOf(x));
+      const host: { timing?: HostTiming } = {};
+      await runtime.run('resnet keep=', x, program(new Set()), { host });
+      return host.timing!;
+    },
+    tune(x: Tensor, o?: TuneOptions) {
+      checkInput(x);
+      return tuning.tune(layersOf(x)(), o);
+    },
+    async layerChoices(x: Tensor) {
+      checkInput(x);
+      await tuning.prepare(x, layersOf(x));
+      return runtime.layers(x, program(new Set())).map((l) => ({ layer: layerKey(l), choice: choiceName(runtime.selector?.(l) ?? cfg) }));
     },
     device: `webgpu (${runtime.ctx.adapterName}, ${opts.precision})`,
     precision: opts.precision,
@@ -760,6 +879,7 @@ export async function createWebGpuEngine(
     async run(x: Tensor, keep: ReadonlySet<StageName> = new Set()): Promise<EngineOutput> {
       if (disposed) throw new GpuError('the engine was disposed');
       checkInput(x);
+      await tuning.prepare(x, layersOf(x));
       const kept = [...keep].sort();
       const outs = await runtime.run(`resnet keep=${kept.join(',')}`, x, program(keep));
       const flat = (t: Tensor) => t.reshape([t.shape[0], t.shape[1]]);

@@ -23,6 +23,21 @@ export interface GemmTile {
   readonly tn4: number;
   readonly wgX: number;
   readonly wgY: number;
+  /** gemm_wg only: the K-slab staged in workgroup memory, in vec4s (4·bk4 k-values; default 4). */
+  readonly bk4?: number;
+}
+
+/**
+ * The GEMM strategies: 'gemm' (register-tiled, portable), 'gemm_sg' (8-wide subgroups sharing B
+ * loads; CPU adapters), 'gemm_wg' (workgroup-memory tiled, double-buffered K-slabs; GPUs). Each has
+ * an implicit-GEMM conv counterpart (convKernel).
+ */
+export type GemmKernel = 'gemm' | 'gemm_sg' | 'gemm_wg';
+
+/** A GEMM strategy with its tile: what runs one GEMM or conv. */
+export interface GemmChoice {
+  readonly gemmKernel: GemmKernel;
+  readonly gemm: GemmTile;
 }
 
 /**
@@ -32,10 +47,7 @@ export interface GemmTile {
  */
 export type ConvPath = 'implicit' | 'im2col';
 
-export interface KernelConfig {
-  /** 'gemm' (portable) or 'gemm_sg' (8-wide subgroups sharing B loads; CPU adapters). */
-  readonly gemmKernel: 'gemm' | 'gemm_sg';
-  readonly gemm: GemmTile;
+export interface KernelConfig extends GemmChoice {
   readonly conv: ConvPath;
   /** Workgroup size of the one-invocation-per-vec4 kernels (im2col, pools, layout change). */
   readonly wg1d: number;
@@ -80,16 +92,38 @@ export function isCpuAdapter(info: GPUAdapterInfo | undefined): boolean {
   return /llvmpipe|lavapipe|swiftshader|software|cpu/.test(text);
 }
 
-/** The implicit-GEMM conv kernel matching a config's GEMM kernel (same tile, same weight panels). */
-export function convKernel(c: KernelConfig): 'conv' | 'conv_sg' {
-  return c.gemmKernel === 'gemm_sg' ? 'conv_sg' : 'conv';
+/** The implicit-GEMM conv kernel matching a GEMM kernel (same tile, same weight panels). */
+export function convKernel(c: GemmChoice): 'conv' | 'conv_sg' | 'conv_wg' {
+  return c.gemmKernel === 'gemm_sg' ? 'conv_sg' : c.gemmKernel === 'gemm_wg' ? 'conv_wg' : 'conv';
 }
 
-/** The GEMM kernel's compile-time constants for a config. */
-export function gemmDefs(c: KernelConfig): Record<string, number> {
-  const g = c.gemm;
-  return c.gemmKernel === 'gemm_sg' ? { TM: g.tm, TN4: g.tn4 } : { TM: g.tm, TN4: g.tn4, WG_X: g.wgX, WG_Y: g.wgY };
+/** The B panel width (vec4 columns) a register-tiled kernel reads, and the weight store packs. */
+export function panelWidth(c: GemmChoice): number {
+  return c.gemm.wgY * c.gemm.tn4;
 }
+
+/**
+ * The GEMM kernel's compile-time constants. `pw`: the weights' panel width (the register-tiled kernels
+ * read only panels of their own width; gemm_wg reads any).
+ */
+export function gemmDefs(c: GemmChoice, pw = panelWidth(c)): Record<string, number> {
+  const g = c.gemm;
+  if (c.gemmKernel === 'gemm_sg') return { TM: g.tm, TN4: g.tn4 };
+  if (c.gemmKernel === 'gemm_wg') return { TM: g.tm, TN4: g.tn4, WG_X: g.wgX, WG_Y: g.wgY, BK4: g.bk4 ?? 4, PW: pw };
+  return { TM: g.tm, TN4: g.tn4, WG_X: g.wgX, WG_Y: g.wgY };
+}
+
+/** Workgroup memory (bytes) a gemm_wg tile stages: two f32 slabs each of A and B. */
+export function workgroupBytes(g: GemmTile): number {
+  const bk4 = g.bk4 ?? 4;
+  return 2 * 16 * (g.wgX * g.tm * bk4 + 4 * bk4 * g.wgY * g.tn4);
+}
+
+/** Kernels generated from several shader files: the kernel body, then its A-operand strategy. */
+const COMPOSED: Readonly<Record<string, readonly string[]>> = {
+  gemm_wg: ['gemm_wg', 'gemm_a_matrix'],
+  conv_wg: ['gemm_wg', 'gemm_a_im2col'],
+};
 
 export function bytesPerElement(precision: Precision): number {
   return precision === 'f16' ? 2 : 4;
@@ -102,8 +136,9 @@ export function kernelSource(
   defs: Readonly<Record<string, number>>,
   enableSubgroups = true,
 ): string {
-  const kernel = SHADERS[name];
-  if (kernel === undefined) throw new Error(`unknown WGSL kernel '${name}' (shaders.gen.ts is stale?)`);
+  const parts = (COMPOSED[name] ?? [name]).map((part) => SHADERS[part]);
+  if (parts.some((p) => p === undefined)) throw new Error(`unknown WGSL kernel '${name}' (shaders.gen.ts is stale?)`);
+  const kernel = parts.join('\n');
   // The GEMM-shaped kernels share their parameters, bindings and write-out: gemm_io.wgsl.
   const body = /\bwrite_tile\(/.test(kernel) ? `${kernel}\n${SHADERS.gemm_io}` : kernel;
   const lines: string[] = [];
