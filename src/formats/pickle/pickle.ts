@@ -4,7 +4,10 @@
 // run: GLOBAL and STACK_GLOBAL go through the caller's `findGlobal`, which returns a value from an
 // allowlist or throws, and REDUCE only calls the `PyCallable`s that allowlist hands out.
 //
-// It implements the opcodes of protocols 2–5 that torch.save writes (the cases of the switch below);
+// NEWOBJ and BUILD of objects go through the allowlist too: only a `PyClass` it hands out can be
+// instantiated, as a plain record (PyObject) whose state its class checks.
+//
+// It implements the opcodes of protocols 2–5 that torch.save and torch.jit.save write (the cases of the switch below);
 // any other opcode is an error that names it. Python values become:
 //   None → null   bool → boolean   int → number (bigint beyond ±2^53)   float → number   str → string
 //   tuple → frozen array   list → array   dict → Map
@@ -16,6 +19,24 @@ export class PyCallable {
     readonly name: string,
     readonly call: (args: readonly unknown[]) => unknown,
   ) {}
+}
+
+/**
+ * A Python class the allowlist permits NEWOBJ to instantiate (with no arguments): the instance is a
+ * plain record, a PyObject, and BUILD hands it its state once, after `checkState` accepted it. No
+ * method of the class exists here, so none can run.
+ */
+export class PyClass {
+  constructor(
+    readonly name: string,
+    readonly checkState: (state: unknown) => void,
+  ) {}
+}
+
+/** An instance of an allowed PyClass: its class and the state BUILD gave it (undefined before). */
+export class PyObject {
+  state: unknown = undefined;
+  constructor(readonly cls: PyClass) {}
 }
 
 export interface UnpickleHooks {
@@ -133,8 +154,23 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks,
         stack.push(callable.call(args));
         break;
       }
+      case 0x81: { // NEWOBJ: cls.__new__(cls, *args)
+        const args = pop();
+        const cls = pop();
+        if (!(cls instanceof PyClass)) throw fail(`NEWOBJ of ${describe(cls)}, which is not an allowed class`);
+        if (!isTuple(args) || args.length > 0) throw fail(`NEWOBJ of ${cls.name} with arguments`);
+        stack.push(new PyObject(cls));
+        break;
+      }
       case 0x62: { // BUILD: object.__setstate__(state)
         const state = pop();
+        const target = top();
+        if (target instanceof PyObject) {
+          if (target.state !== undefined) throw fail(`BUILD of a ${target.cls.name} object that already has its state`);
+          target.cls.checkState(state);
+          target.state = state;
+          break;
+        }
         // Only dicts are built: the state holds Python attributes (a state dict's `_metadata`), not items.
         if (!(top() instanceof Map) || !(state instanceof Map)) throw fail(`BUILD of ${describe(top())} from ${describe(state)} is not supported`);
         break;
@@ -265,7 +301,8 @@ export function isTuple(value: unknown): value is readonly unknown[] {
 export function describe(value: unknown): string {
   if (value === null) return 'None';
   if (value instanceof Map) return 'a dict';
-  if (value instanceof PyCallable) return value.name;
+  if (value instanceof PyCallable || value instanceof PyClass) return value.name;
+  if (value instanceof PyObject) return `a ${value.cls.name} object`;
   if (Array.isArray(value)) return Object.isFrozen(value) ? 'a tuple' : 'a list';
   if (typeof value === 'object') return `a ${value.constructor.name}`;
   return { number: 'a number', bigint: 'an int', string: 'a str', boolean: 'a bool' }[typeof value as string] ?? typeof value;
