@@ -13,6 +13,8 @@ import type { Precision } from './kernels/webgpu/kernels.ts';
 import type { Engine } from './nn/engine.ts';
 import { IMAGENET_CLASSES } from './nn/imagenet-classes.ts';
 import type { ResNetModel } from './nn/model.ts';
+import { asNetwork } from './nn/arch/resnet.ts';
+import type { Arch, Network } from './nn/network.ts';
 import { topK } from './nn/topk.ts';
 import { preprocess, type Preset } from './image/preprocess.ts';
 import type { RgbImage } from './image/image.ts';
@@ -71,6 +73,8 @@ export interface LoadOptions extends FetchOptions {
    * size without a table at its first run and stores the table.
    */
   tuning?: TuningMode;
+  /** The architecture, instead of telling it from the tensor names: 'torchvision', 'clip-rn50' or 'bit-r50x1'. */
+  arch?: Arch;
 }
 
 /** An image (decoded RGB, preprocessed by a preset) or an already preprocessed tensor [3,H,W] / [N,3,H,W]. */
@@ -135,8 +139,8 @@ export class ResNet50 {
 
   private constructor(
     private readonly engine: Engine,
-    /** The loaded graph with BatchNorm folded. */
-    readonly model: ResNetModel,
+    /** The loaded network (BatchNorm folded, BiT's weights standardised). */
+    readonly model: Network,
     /** The preset images get when embed/classify name none: the named weights', else torchvision's. */
     readonly preset: Preset,
   ) {}
@@ -145,13 +149,22 @@ export class ResNet50 {
     // The GPU device and pipelines are set up while the file is still being read (or downloaded).
     const read = readWeights(weights, opts);
     const onNotice = opts.onNotice ?? ((m: string) => console.warn(m));
-    const model = read.then(({ bytes, name, named }) => loadWeights(bytes, name, { ignoreExtraKeys: named?.ignoreExtraKeys, onNotice }));
+    const model = read.then(({ bytes, name, named }) =>
+      loadWeights(bytes, name, { ignoreExtraKeys: named?.ignoreExtraKeys, onNotice, arch: opts.arch }));
     const preset = read.then((r): Preset => r.named?.preset ?? 'torchvision', (): Preset => 'torchvision');
     return ResNet50.fromModel(model, { ...opts, preset });
   }
 
   /** Wrap an already loaded model (e.g. seeded random weights from src/nn/random.ts), or one still loading. */
-  static async fromModel(model: ResNetModel | Promise<ResNetModel>, opts: LoadOptions & { preset?: Preset | Promise<Preset> } = {}): Promise<ResNet50> {
+  static async fromModel(
+    model: ResNetModel | Network | Promise<ResNetModel | Network>,
+    opts: LoadOptions & { preset?: Preset | Promise<Preset> } = {},
+  ): Promise<ResNet50> {
+    const network = Promise.resolve(model).then(asNetwork);
+    return ResNet50.fromNetwork(network, opts);
+  }
+
+  private static async fromNetwork(model: Promise<Network>, opts: LoadOptions & { preset?: Preset | Promise<Preset> }): Promise<ResNet50> {
     const device = opts.device ?? 'webgpu';
     const precision = opts.precision ?? 'f32';
     const preset = async () => (await opts.preset) ?? 'torchvision';
@@ -186,21 +199,26 @@ export class ResNet50 {
   }
 
   get featureDim(): number {
-    return this.model.graph.featureDim;
+    return this.model.featureDim;
   }
 
   get numClasses(): number | null {
-    return this.model.fc?.outFeatures ?? null;
+    return this.model.numClasses;
   }
 
-  /** Pooled features [N, featureDim] (2048 for ResNet-50), in input order. */
+  /** The architecture: 'torchvision' (ResNet-50 v1.5), 'clip-rn50' or 'bit-r50x1'. */
+  get arch(): Arch {
+    return this.model.arch;
+  }
+
+  /** The embeddings [N, featureDim] (ResNet-50 and BiT: 2048-d pooled features; CLIP: its 1024-d image embedding), in input order. */
   async embed(inputs: ModelInput | readonly ModelInput[], opts: InputOptions = {}): Promise<Tensor> {
     return (await this.forward(inputs, opts, 'features'));
   }
 
   /** Logits [N, numClasses] and the top-k classes of each input (k = 5 by default). */
   async classify(inputs: ModelInput | readonly ModelInput[], opts: InputOptions & { top?: number } = {}): Promise<Classification> {
-    if (!this.model.fc) throw new Error('this model has no classifier (fc); use embed()');
+    if (this.model.numClasses === null) throw new Error('this model has no classifier; use embed()');
     const logits = await this.forward(inputs, opts, 'logits');
     const classes = logits.shape[1];
     const names = classes === IMAGENET_CLASSES.length ? IMAGENET_CLASSES : null;

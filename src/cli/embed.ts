@@ -87,7 +87,7 @@ export async function embedCommand(command: 'embed' | 'classify', paths: string[
   const weights = await resolveWeights(opts.weights, command === 'classify' ? 'classify' : 'embed', { sha256: opts.sha256, quiet: opts.quiet });
   const preset = o.preset ?? weights.named?.preset ?? 'torchvision';
   const modelData = loadWeightsFile(weights).then((m) => {
-    if (command === 'classify' && !m.fc) throw new CliError(`${weights.source}: this model has no classifier (fc); use 'embed' for its features`);
+    if (command === 'classify' && m.numClasses === null) throw new CliError(`${weights.source}: this model has no classifier (fc); use 'embed' for its features`);
     return m;
   });
   const model = await ResNet50.fromModel(modelData, { device: o.device, precision: o.precision, tuning: o.tuning });

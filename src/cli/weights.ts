@@ -4,7 +4,8 @@
 import { SingleBar } from 'cli-progress';
 import type { TensorArchive } from '../weights/archive.ts';
 import { loadResNet } from '../weights/resnet.ts';
-import { parseWeights } from '../weights/load.ts';
+import { loadNetwork, parseWeights } from '../weights/load.ts';
+import type { Network } from '../nn/network.ts';
 import { checkSha256, DEFAULT_WEIGHTS, NAMED_WEIGHTS, type NamedWeights } from '../weights/named.ts';
 import type { ResNetModel } from '../nn/model.ts';
 import { fetchWeights, isRemoteWeights, sha256File, type Progress } from '../platform/node-weights-cache.ts';
@@ -88,6 +89,9 @@ export function loadResNetArchive(archive: TensorArchive, weights: Pick<Resolved
   return asCliError(() => loadResNet(archive, { ignoreExtraKeys: weights.named?.ignoreExtraKeys, onNotice }));
 }
 
-export async function loadWeightsFile(weights: ResolvedWeights): Promise<ResNetModel> {
-  return loadResNetArchive(await readWeightsArchive(weights.path), weights);
+/** The network a weights file describes (ResNet-50, CLIP RN50's image tower or BiT R50x1, told by its names). */
+export async function loadWeightsFile(weights: ResolvedWeights): Promise<Network> {
+  const archive = await readWeightsArchive(weights.path);
+  const onNotice = (message: string) => process.stderr.write(`resnet50: ${message}\n`);
+  return asCliError(() => loadNetwork(archive, { ignoreExtraKeys: weights.named?.ignoreExtraKeys, onNotice }));
 }

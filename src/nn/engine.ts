@@ -1,6 +1,6 @@
 // What the CLI and the library drive: a loaded model on one device, run on NCHW f32 batches.
 import type { Tensor } from '../tensor/tensor.ts';
-import type { StageName } from './forward.ts';
+import type { Network, StageName } from './network.ts';
 
 export interface EngineOutput {
   /** Pooled features [N, featureDim]. */
@@ -20,11 +20,15 @@ export interface Engine {
   dispose(): void;
 }
 
-/** The checks every engine applies to its input before running. */
-export function checkInput(x: Tensor): void {
+/** The checks every engine applies to its input before running (with a network: the input size it needs). */
+export function checkInput(x: Tensor, net?: Network): void {
   const [n, c, h, w] = x.shape;
   if (x.shape.length !== 4 || c !== 3 || n < 1) {
     throw new Error(`input must be a float32 NCHW batch [N, 3, H, W], got [${x.shape.join(', ')}]`);
   }
   if (h < 32 || w < 32) throw new Error(`input images must be at least 32×32, got ${h}×${w}`);
+  const side = net?.inputSize;
+  if (side && (h !== side || w !== side)) {
+    throw new Error(`this ${net.arch} model takes ${side}×${side} inputs (its attention pool's positional embedding fixes the grid), got ${h}×${w}`);
+  }
 }

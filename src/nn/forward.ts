@@ -1,64 +1,59 @@
-// The ResNet forward pass, written once over the Backend interface: it walks the graph's data
-// (stem, blocks, head) instead of spelling out 53 convs by hand.
+// The one forward pass: it walks a Network's steps (network.ts) on any Backend, and releases each
+// value right after the last step that reads it (never a value it returns).
 import type { Backend } from './backend.ts';
-import type { FoldedBlock, ResNetModel } from './model.ts';
+import { operands, type Network, type StageName, type Step } from './network.ts';
 
-/** Intermediate results a caller can ask to keep (for tests against PyTorch, stage by stage). */
-export type StageName = 'stem' | 'maxpool' | 'layer1' | 'layer2' | 'layer3' | 'layer4';
-export const STAGE_NAMES: readonly StageName[] = ['stem', 'maxpool', 'layer1', 'layer2', 'layer3', 'layer4'];
+export { STAGE_NAMES, type StageName } from './network.ts';
 
 export interface ForwardResult<V> {
-  /** Global-average-pooled features [N, featureDim]. */
+  /** The embedding [N, featureDim]. */
   readonly features: V;
-  /** Classifier logits [N, numClasses], or null when the model has no fc. */
+  /** Classifier logits [N, numClasses], or null when the network has no classifier. */
   readonly logits: V | null;
   /** The stage outputs asked for in `keep`, NCHW-shaped. */
   readonly stages: ReadonlyMap<StageName, V>;
 }
 
-/** One bottleneck: relu(expand(spatial(reduce(x))) + shortcut(x)), with the add and ReLU fused into expand. */
-function bottleneck<V>(b: Backend<V>, block: FoldedBlock, x: V): V {
-  const reduced = b.conv2d(x, block.reduce, { relu: true });
-  const spatial = b.conv2d(reduced, block.spatial, { relu: true });
-  b.release(reduced);
-  const shortcut = block.shortcut ? b.conv2d(x, block.shortcut, { relu: false }) : x;
-  const y = b.conv2d(spatial, block.expand, { relu: true, residual: shortcut });
-  b.release(spatial);
-  if (block.shortcut) b.release(shortcut);
-  return y;
+function run<V>(b: Backend<V>, s: Step, v: readonly V[]): V {
+  switch (s.op) {
+    case 'conv':
+      return b.conv2d(v[s.x], s.conv, s.residual === undefined ? { relu: s.relu } : { relu: s.relu, residual: v[s.residual] });
+    case 'maxPool':
+      return b.maxPool(v[s.x], { zeroPadding: s.zeroPadding });
+    case 'avgPool':
+      return b.avgPool(v[s.x], s.size);
+    case 'globalAvgPool':
+      return b.globalAvgPool(v[s.x]);
+    case 'linear':
+      return b.linear(v[s.x], s.fc);
+    case 'groupNorm':
+      return b.groupNorm(v[s.x], s.gn, { relu: s.relu });
+    case 'attentionTokens':
+      return b.attentionTokens(v[s.x], v[s.mean], s.tokens);
+    case 'attention':
+      return b.attention(v[s.q], v[s.kv], s.heads);
+  }
 }
 
-export function forward<V>(
-  b: Backend<V>,
-  model: ResNetModel,
-  input: V,
-  keep: ReadonlySet<StageName> = new Set(),
-): ForwardResult<V> {
-  const stages = new Map<StageName, V>();
-  // Hand a stage output to the caller (kept) or to the backend (released) once it is consumed.
-  const done = (name: StageName | null, v: V) => {
-    if (name !== null && keep.has(name)) stages.set(name, v);
-    else b.release(v);
-  };
-
-  const stem = b.conv2d(input, model.stem, { relu: true });
-  const pooled = b.maxPool(stem);
-  done('stem', stem);
-
-  // x is the running activation; xName is its stage name when it is a stage's output, else null.
-  let x = pooled;
-  let xName: StageName | null = 'maxpool';
-  model.blocks.forEach((block, i) => {
-    const y = bottleneck(b, block, x);
-    done(xName, x);
-    const stage = block.name.split('.')[0] as StageName;
-    const next = model.blocks[i + 1];
-    x = y;
-    xName = !next || !next.name.startsWith(`${stage}.`) ? stage : null;
+export function forward<V>(b: Backend<V>, net: Network, input: V, keep: ReadonlySet<StageName> = new Set()): ForwardResult<V> {
+  const returned = new Set<number>([net.features]);
+  if (net.logits !== null) returned.add(net.logits);
+  for (const [name, v] of net.stages) if (keep.has(name)) returned.add(v);
+  // lastUse[v]: the step after which value v is dead (its own step when nothing reads it).
+  const lastUse = Array.from({ length: net.steps.length + 1 }, (_, v) => v - 1);
+  net.steps.forEach((s, i) => {
+    for (const v of operands(s)) lastUse[v] = Math.max(lastUse[v], i);
   });
-
-  const features = b.globalAvgPool(x);
-  done(xName, x);
-  const logits = model.fc ? b.linear(features, model.fc) : null;
-  return { features, logits, stages };
+  const dying = net.steps.map((): number[] => []);
+  lastUse.forEach((i, v) => {
+    if (!returned.has(v) && i >= 0) dying[i].push(v);
+  });
+  const values: V[] = [input];
+  net.steps.forEach((s, i) => {
+    values.push(run(b, s, values));
+    for (const v of dying[i]) b.release(values[v]);
+  });
+  const stages = new Map<StageName, V>();
+  for (const [name, v] of net.stages) if (keep.has(name)) stages.set(name, values[v]);
+  return { features: values[net.features], logits: net.logits === null ? null : values[net.logits], stages };
 }

@@ -3,6 +3,7 @@
 // writes: `<conv>.weight` and `<conv>.bias` for every conv, no BatchNorm tensors.
 import type { TensorArchive, TensorEntry } from './archive.ts';
 import { foldConvLazily } from './fold.ts';
+import { checkTensors, listNames, WeightsError, type Expected } from './expect.ts';
 import type { FoldedConv, Linear, ResNetModel } from '../nn/model.ts';
 import { buildGraph, RESNET50, type ConvSpec, type ResNetSpec } from '../nn/spec.ts';
 
@@ -11,8 +12,17 @@ export function stripPrefix(name: string): string {
   return name.replace(/^(module\.|model\.)+/, '');
 }
 
-export class WeightsError extends Error {
-  override name = 'WeightsError';
+export { WeightsError };
+
+/** An archive's tensors by their names without prefixes; two names that become one are an error. */
+export function strippedTensors(archive: TensorArchive): Map<string, TensorEntry> {
+  const tensors = new Map<string, TensorEntry>();
+  for (const [name, entry] of archive.tensors) {
+    const key = stripPrefix(name);
+    if (tensors.has(key)) throw new WeightsError(`${archive.source}: two tensors are both named '${key}' once prefixes are removed`);
+    tensors.set(key, entry);
+  }
+  return tensors;
 }
 
 /**
@@ -29,11 +39,6 @@ export function inferSpec(tensors: ReadonlyMap<string, TensorEntry>): ResNetSpec
     stageWidths: RESNET50.stageWidths.map((w) => w / divisor),
     numClasses: tensors.has('fc.weight') || tensors.has('fc.bias') ? (fc ?? RESNET50.numClasses) : null,
   };
-}
-
-interface Expected {
-  readonly shape: readonly number[];
-  readonly optional?: boolean;
 }
 
 /** A state dict `convert --fold-bn` wrote: the stem conv has a bias and there is no BatchNorm. */
@@ -64,14 +69,6 @@ function expectedTensors(spec: ResNetSpec, folded: boolean): Map<string, Expecte
   return expected;
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
-
-function list(title: string, items: string[]): string {
-  const shown = items.slice(0, 12).join(', ');
-  return `${items.length} ${title}: ${shown}${items.length > 12 ? `, … (${items.length - 12} more)` : ''}`;
-}
-
 export interface LoadResNetOptions {
   /**
    * Drop tensors that are not part of ResNet-50 (a checkpoint's task heads, as the Microsoft Vision
@@ -84,39 +81,16 @@ export interface LoadResNetOptions {
 
 /** Check a state dict against ResNet-50 and fold its BatchNorms. Reports every problem in one error. */
 export function loadResNet(archive: TensorArchive, opts: LoadResNetOptions = {}): ResNetModel {
-  const tensors = new Map<string, TensorEntry>();
-  for (const [name, entry] of archive.tensors) {
-    const key = stripPrefix(name);
-    if (tensors.has(key)) throw new WeightsError(`${archive.source}: two tensors are both named '${key}' once prefixes are removed`);
-    tensors.set(key, entry);
-  }
+  const tensors = strippedTensors(archive);
   const spec = inferSpec(tensors);
   const folded = isFolded(tensors);
   const expected = expectedTensors(spec, folded);
-  const missing: string[] = [];
-  const misshapen: string[] = [];
-  for (const [name, want] of expected) {
-    const got = tensors.get(name);
-    if (!got) {
-      if (!want.optional) missing.push(name);
-    } else if (!sameShape(got.shape, want.shape) && !(want.optional && got.shape.length <= 1)) {
-      misshapen.push(`${name} is ${fmt(got.shape)}, expected ${fmt(want.shape)}`);
-    }
-  }
   let unexpected = [...tensors.keys()].filter((name) => !expected.has(name));
   if (opts.ignoreExtraKeys && unexpected.length) {
-    opts.onNotice?.(`${archive.source}: ignored ${list('tensors outside ResNet-50', unexpected)}`);
+    opts.onNotice?.(`${archive.source}: ignored ${listNames('tensors outside ResNet-50', unexpected)}`);
     unexpected = [];
   }
-  if (missing.length || misshapen.length || unexpected.length) {
-    const parts = [
-      missing.length ? list('missing', missing) : '',
-      misshapen.length ? list('misshapen', misshapen) : '',
-      unexpected.length ? list('unexpected', unexpected) : '',
-    ].filter(Boolean);
-    const what = folded ? 'BatchNorm-folded ResNet-50 state dict' : 'ResNet-50 state dict';
-    throw new WeightsError(`${archive.source}: not a ${what} (${parts.join('; ')})`);
-  }
+  checkTensors(archive.source, `a ${folded ? 'BatchNorm-folded ResNet-50' : 'ResNet-50'} state dict`, tensors, expected, unexpected);
 
   const values = (name: string) => tensors.get(name)!.toFloat32();
   const fold = (c: ConvSpec): FoldedConv =>

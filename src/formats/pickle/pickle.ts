@@ -4,7 +4,11 @@
 // run: GLOBAL and STACK_GLOBAL go through the caller's `findGlobal`, which returns a value from an
 // allowlist or throws, and REDUCE only calls the `PyCallable`s that allowlist hands out.
 //
-// It implements the opcodes of protocols 2–5 that torch.save writes (the cases of the switch below);
+// NEWOBJ and BUILD of objects go through the allowlist too: only a `PyClass` it hands out can be
+// instantiated, as a plain record (PyRecord) whose state its class checks; objects the allowlist's
+// callables return (PyObject subclasses, e.g. numpy arrays) take BUILD's state through `setState`.
+//
+// It implements the opcodes of protocols 2–5 that torch.save and torch.jit.save write (the cases of the switch below);
 // any other opcode is an error that names it. Python values become:
 //   None → null   bool → boolean   int → number (bigint beyond ±2^53)   float → number   str → string
 //   tuple → frozen array   list → array   dict → Map
@@ -15,6 +19,18 @@ export class PyCallable {
   constructor(
     readonly name: string,
     readonly call: (args: readonly unknown[]) => unknown,
+  ) {}
+}
+
+/**
+ * A Python class the allowlist permits NEWOBJ to instantiate (with no arguments): the instance is a
+ * plain record, a PyRecord, and BUILD hands it its state once, after `checkState` accepted it. No
+ * method of the class exists here, so none can run.
+ */
+export class PyClass {
+  constructor(
+    readonly name: string,
+    readonly checkState: (state: unknown) => void,
   ) {}
 }
 
@@ -36,6 +52,19 @@ export interface UnpickleHooks {
  */
 export abstract class PyObject {
   abstract setState(state: unknown): void;
+}
+
+/** An instance of an allowed PyClass: its class and the state BUILD gave it (undefined before). */
+export class PyRecord extends PyObject {
+  state: unknown = undefined;
+  constructor(readonly cls: PyClass) {
+    super();
+  }
+
+  setState(state: unknown): void {
+    this.cls.checkState(state);
+    this.state = state;
+  }
 }
 
 const MAX_PROTOCOL = 5;
@@ -151,10 +180,19 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks,
         stack.push(callable.call(args));
         break;
       }
+      case 0x81: { // NEWOBJ: cls.__new__(cls, *args)
+        const args = pop();
+        const cls = pop();
+        if (!(cls instanceof PyClass)) throw fail(`NEWOBJ of ${describe(cls)}, which is not an allowed class`);
+        if (!isTuple(args) || args.length > 0) throw fail(`NEWOBJ of ${cls.name} with arguments`);
+        stack.push(new PyRecord(cls));
+        break;
+      }
       case 0x62: { // BUILD: object.__setstate__(state)
         const state = pop();
         const target = top();
         if (target instanceof PyObject) {
+          if (target instanceof PyRecord && target.state !== undefined) throw fail(`BUILD of a ${target.cls.name} object that already has its state`);
           target.setState(state);
           break;
         }
@@ -288,7 +326,8 @@ export function isTuple(value: unknown): value is readonly unknown[] {
 export function describe(value: unknown): string {
   if (value === null) return 'None';
   if (value instanceof Map) return 'a dict';
-  if (value instanceof PyCallable) return value.name;
+  if (value instanceof PyCallable || value instanceof PyClass) return value.name;
+  if (value instanceof PyRecord) return `a ${value.cls.name} object`;
   if (value instanceof Uint8Array) return 'bytes';
   if (Array.isArray(value)) return Object.isFrozen(value) ? 'a tuple' : 'a list';
   if (typeof value === 'object') return `a ${value.constructor.name}`;

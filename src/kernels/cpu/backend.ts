@@ -2,6 +2,8 @@
 import type { Backend } from '../../nn/backend.ts';
 import { forward, type StageName } from '../../nn/forward.ts';
 import type { FoldedConv, Linear, ResNetModel } from '../../nn/model.ts';
+import { asNetwork } from '../../nn/arch/resnet.ts';
+import type { AttentionTokens, GroupNorm, Network } from '../../nn/network.ts';
 import { checkInput, type Engine, type EngineOutput } from '../../nn/engine.ts';
 import type { Tensor } from '../../tensor/tensor.ts';
 import * as ops from './ops.ts';
@@ -24,8 +26,24 @@ export class CpuBackend implements Backend<Tensor> {
     return epilogue.relu ? ops.relu(y) : y;
   }
 
-  maxPool(x: Tensor): Tensor {
-    return ops.maxPool2d(x);
+  maxPool(x: Tensor, opts: { zeroPadding?: boolean } = {}): Tensor {
+    return ops.maxPool2d(x, opts.zeroPadding);
+  }
+
+  avgPool(x: Tensor, size: number): Tensor {
+    return ops.avgPool2d(x, size);
+  }
+
+  groupNorm(x: Tensor, gn: GroupNorm, epilogue: { relu: boolean }): Tensor {
+    return ops.groupNorm(x, gn, epilogue.relu);
+  }
+
+  attentionTokens(x: Tensor, mean: Tensor, tokens: AttentionTokens): Tensor {
+    return ops.attentionTokens(x, mean, tokens);
+  }
+
+  attention(q: Tensor, kv: Tensor, heads: number): Tensor {
+    return ops.attention(q, kv, heads);
   }
 
   globalAvgPool(x: Tensor): Tensor {
@@ -42,16 +60,18 @@ export class CpuBackend implements Backend<Tensor> {
 }
 
 /** Run a model on the CPU reference. */
-export function runCpu(model: ResNetModel, x: Tensor, keep?: ReadonlySet<StageName>): EngineOutput {
-  checkInput(x);
-  const { features, logits, stages } = forward(new CpuBackend(), model, x, keep);
+export function runCpu(model: ResNetModel | Network, x: Tensor, keep?: ReadonlySet<StageName>): EngineOutput {
+  const net = asNetwork(model);
+  checkInput(x, net);
+  const { features, logits, stages } = forward(new CpuBackend(), net, x, keep);
   return { features, logits, stages: new Map(stages) };
 }
 
-export function createCpuEngine(model: ResNetModel): Engine {
+export function createCpuEngine(model: ResNetModel | Network): Engine {
+  const net = asNetwork(model);
   return {
     device: 'cpu',
-    run: async (x, keep) => runCpu(model, x, keep),
+    run: async (x, keep) => runCpu(net, x, keep),
     dispose: () => {},
   };
 }

@@ -1,8 +1,10 @@
-// The CPU reference: every op of ResNet-50 in plain TypeScript, on NCHW f32 tensors.
+// The CPU reference: every op of the networks (ResNet-50, CLIP RN50, BiT R50x1) in plain TypeScript,
+// on NCHW f32 tensors.
 // This file is the executable specification the GPU kernels are tested against, so each op is
 // written the obvious way; only conv2d's GEMM (gemm.ts) is blocked for speed.
 import { Tensor } from '../../tensor/tensor.ts';
 import type { Linear } from '../../nn/model.ts';
+import type { AttentionTokens, GroupNorm } from '../../nn/network.ts';
 import { outputSize } from '../../nn/spec.ts';
 import { gemm } from './gemm.ts';
 
@@ -111,8 +113,11 @@ export function add(a: Tensor, b: Tensor): Tensor {
   return new Tensor(a.shape, a.data.map((v, i) => v + b.data[i]));
 }
 
-/** Max pool 3×3, stride 2, padding 1: the padding is −∞, so it never wins. */
-export function maxPool2d(x: Tensor): Tensor {
+/**
+ * Max pool 3×3, stride 2, padding 1: the padding is −∞, so it never wins (torchvision), or with
+ * zeroPadding a 0 like any pixel (BiT: ConstantPad2d(1, 0), then MaxPool2d(3, 2)).
+ */
+export function maxPool2d(x: Tensor, zeroPadding = false): Tensor {
   const [n, c, h, w] = dims4(x, 'maxPool2d');
   const k = 3, s = 2, pad = 1;
   const oh = outputSize(h, k, s, pad);
@@ -123,7 +128,9 @@ export function maxPool2d(x: Tensor): Tensor {
     const base = plane * h * w;
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
-        let best = -Infinity;
+        const y0 = oy * s - pad, x0 = ox * s - pad;
+        const touchesPadding = y0 < 0 || x0 < 0 || y0 + k > h || x0 + k > w;
+        let best = zeroPadding && touchesPadding ? 0 : -Infinity;
         for (let iy = Math.max(0, oy * s - pad); iy < Math.min(h, oy * s - pad + k); iy++) {
           for (let ix = Math.max(0, ox * s - pad); ix < Math.min(w, ox * s - pad + k); ix++) {
             best = Math.max(best, x.data[base + iy * w + ix]);
@@ -163,4 +170,106 @@ export function linear(x: Tensor, fc: Linear): Tensor {
     }
   }
   return new Tensor([n, fc.outFeatures], y);
+}
+
+/** size×size average pool, stride size, no padding (nn.AvgPool2d(size)): rows and columns past the last whole window are dropped. */
+export function avgPool2d(x: Tensor, size: number): Tensor {
+  const [n, c, h, w] = dims4(x, 'avgPool2d');
+  const oh = Math.floor(h / size);
+  const ow = Math.floor(w / size);
+  if (oh < 1 || ow < 1) throw new Error(`avgPool2d: input ${h}×${w} is smaller than the ${size}×${size} window`);
+  const y = new Float32Array(n * c * oh * ow);
+  let at = 0;
+  for (let plane = 0; plane < n * c; plane++) {
+    const base = plane * h * w;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let sum = 0;
+        for (let iy = oy * size; iy < (oy + 1) * size; iy++) {
+          for (let ix = ox * size; ix < (ox + 1) * size; ix++) sum += x.data[base + iy * w + ix];
+        }
+        y[at++] = sum / (size * size);
+      }
+    }
+  }
+  return new Tensor([n, c, oh, ow], y);
+}
+
+/** GroupNorm (nn.GroupNorm, population variance), then ReLU when asked; statistics in f64. */
+export function groupNorm(x: Tensor, gn: GroupNorm, relu: boolean): Tensor {
+  const [n, c, h, w] = dims4(x, 'groupNorm');
+  if (c !== gn.channels || c % gn.groups !== 0) {
+    throw new Error(`groupNorm ${gn.name}: ${c} channels, expected ${gn.channels} in ${gn.groups} groups`);
+  }
+  const per = (c / gn.groups) * h * w; // values in one group of one image, contiguous in NCHW
+  const y = new Float32Array(x.size);
+  for (let g = 0; g < n * gn.groups; g++) {
+    const from = g * per;
+    let sum = 0;
+    for (let i = from; i < from + per; i++) sum += x.data[i];
+    const mean = sum / per;
+    let sq = 0;
+    for (let i = from; i < from + per; i++) sq += (x.data[i] - mean) ** 2;
+    const rstd = 1 / Math.sqrt(sq / per + gn.eps);
+    for (let i = from; i < from + per; i++) {
+      const ch = Math.floor((i / (h * w))) % c;
+      const v = (x.data[i] - mean) * rstd * gn.gamma[ch] + gn.beta[ch];
+      y[i] = relu && v < 0 ? 0 : v;
+    }
+  }
+  return new Tensor(x.shape, y);
+}
+
+/** CLIP's attention-pool tokens: [N, C, G, G] and the mean [N, C] → [N, C, 1 + G², 1] plus the positional embedding. */
+export function attentionTokens(x: Tensor, mean: Tensor, t: AttentionTokens): Tensor {
+  const [n, c, h, w] = dims4(x, 'attentionTokens');
+  if (c !== t.channels || h !== t.grid || w !== t.grid) {
+    throw new Error(
+      `${t.name}: the attention pool takes a ${t.grid}×${t.grid} map of ${t.channels} channels ` +
+        `(a ${32 * t.grid}×${32 * t.grid} input), got ${h}×${w} of ${c}`,
+    );
+  }
+  const hw = h * w;
+  const l = hw + 1;
+  const y = new Float32Array(n * c * l);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const out = (b * c + ch) * l;
+      y[out] = mean.data[b * c + ch] + t.positional[ch];
+      for (let i = 0; i < hw; i++) y[out + 1 + i] = x.data[(b * c + ch) * hw + i] + t.positional[(1 + i) * c + ch];
+    }
+  }
+  return new Tensor([n, c, l, 1], y);
+}
+
+/** One scaled query per image over L tokens, by head: q [N, C], kv [N, 2C, L, 1] → [N, C] (see Backend.attention). */
+export function attention(q: Tensor, kv: Tensor, heads: number): Tensor {
+  const [n, c2, l] = dims4(kv, 'attention');
+  const c = c2 / 2;
+  if (q.shape.length !== 2 || q.shape[0] !== n || q.shape[1] !== c || c % heads !== 0) {
+    throw new Error(`attention: q [${q.shape.join(', ')}] does not fit kv [${kv.shape.join(', ')}] with ${heads} heads`);
+  }
+  const d = c / heads;
+  const y = new Float32Array(n * c);
+  const p = new Float64Array(l);
+  for (let b = 0; b < n; b++) {
+    const key = (ch: number, j: number) => kv.data[(b * c2 + ch) * l + j];
+    for (let hd = 0; hd < heads; hd++) {
+      let max = -Infinity;
+      for (let j = 0; j < l; j++) {
+        let s = 0;
+        for (let i = hd * d; i < (hd + 1) * d; i++) s += q.data[b * c + i] * key(i, j);
+        p[j] = s;
+        max = Math.max(max, s);
+      }
+      let total = 0;
+      for (let j = 0; j < l; j++) total += p[j] = Math.exp(p[j] - max);
+      for (let i = hd * d; i < (hd + 1) * d; i++) {
+        let s = 0;
+        for (let j = 0; j < l; j++) s += p[j] * key(c + i, j);
+        y[b * c + i] = s / total;
+      }
+    }
+  }
+  return new Tensor([n, c], y);
 }

@@ -14,6 +14,8 @@ import type { Backend } from '../../nn/backend.ts';
 import { checkInput, type Engine, type EngineOutput } from '../../nn/engine.ts';
 import { forward, type StageName } from '../../nn/forward.ts';
 import type { FoldedConv, Linear, ResNetModel } from '../../nn/model.ts';
+import { asNetwork } from '../../nn/arch/resnet.ts';
+import type { Network } from '../../nn/network.ts';
 import { outputSize } from '../../nn/spec.ts';
 import { f16BitsToF32, Tensor } from '../../tensor/tensor.ts';
 import { placeInArenas, type Lifetime } from './arena.ts';
@@ -393,6 +395,27 @@ export class Recorder implements Backend<Sym> {
     return y;
   }
 
+  // CLIP's and BiT's own ops have CPU reference ops only so far: a clear refusal, not a wrong result.
+  private noKernel(op: string): never {
+    throw new GpuError(`${op} has no WebGPU kernel yet (CLIP RN50 and BiT R50x1 run on the cpu device)`);
+  }
+
+  avgPool(): Sym {
+    return this.noKernel('the 2×2 average pool');
+  }
+
+  groupNorm(): Sym {
+    return this.noKernel('GroupNorm');
+  }
+
+  attentionTokens(): Sym {
+    return this.noKernel("CLIP's attention-pool tokens");
+  }
+
+  attention(): Sym {
+    return this.noKernel("CLIP's attention pool");
+  }
+
   linear(x: Sym, fc: Linear): Sym {
     this.settle();
     if (x.h !== 1 || x.w !== 1 || x.c !== fc.inFeatures) {
@@ -707,10 +730,11 @@ export class WebGpuRuntime {
   }
 
   /** Upload the weights of a model now rather than at its first run. */
-  preload(model: ResNetModel): void {
-    this.weights.get(model.stem, model.stem.conv);
-    for (const b of model.blocks) for (const c of [b.reduce, b.spatial, b.expand, b.shortcut]) if (c) this.weights.get(c, c.conv);
-    if (model.fc) this.weights.get(model.fc, 'fc');
+  preload(model: Network): void {
+    for (const s of model.steps) {
+      if (s.op === 'conv') this.weights.get(s.conv, s.conv.conv);
+      else if (s.op === 'linear') this.weights.get(s.fc, 'fc');
+    }
   }
 
   /**
@@ -804,7 +828,7 @@ export interface WebGpuEngine extends Engine {
  * compiled meanwhile, and the weights are packed straight into GPU memory once it resolves.
  */
 export async function createWebGpuEngine(
-  model: ResNetModel | Promise<ResNetModel>,
+  model: ResNetModel | Network | Promise<ResNetModel | Network>,
   gpu: GPU | GPUDevice,
   opts: {
     precision: Precision;
@@ -815,7 +839,7 @@ export async function createWebGpuEngine(
     onNotice?: (message: string) => void;
   } = { precision: 'f32' },
 ): Promise<WebGpuEngine> {
-  const weights = Promise.resolve(model);
+  const weights = Promise.resolve(model).then(asNetwork);
   weights.catch(() => {}); // awaited below; a failed read must not count as unhandled meanwhile
   let runtime: WebGpuRuntime;
   try {
@@ -824,11 +848,12 @@ export async function createWebGpuEngine(
     throw (await weights.then(() => null, (err: unknown) => err)) ?? e; // a bad weights file is the news
   }
   const ctx = runtime.ctx;
-  let loaded: ResNetModel;
+  let loaded: Network;
   try {
     // One at a time, as everything that uses error scopes (they form one stack per device).
     for (const [kernel, defs] of Recorder.resnetKernels(ctx)) await ctx.pipeline(kernel, defs);
     loaded = await weights;
+    if (loaded.arch !== 'torchvision') throw new GpuError(`${loaded.arch} has no WebGPU kernels yet; use the cpu device`);
     await ctx.scoped('uploading weights', () => runtime.preload(loaded));
   } catch (e) {
     runtime.dispose();
@@ -850,7 +875,7 @@ export async function createWebGpuEngine(
     kernelConfig: `${cfg.gemmKernel} ${cfg.gemm.tm}×${4 * cfg.gemm.tn4} per invocation, workgroup ${cfg.gemm.wgX}×${cfg.gemm.wgY}, ${cfg.conv} convs`,
     async profile(x: Tensor): Promise<StepTiming[]> {
       if (disposed) throw new GpuError('the engine was disposed');
-      checkInput(x);
+      checkInput(x, loaded);
       await tuning.prepare(x, layersOf(x));
       const out: StepTiming[] = [];
       await runtime.run('resnet keep=', x, program(new Set()), { profile: out });
@@ -858,18 +883,18 @@ export async function createWebGpuEngine(
     },
     async hostTiming(x: Tensor): Promise<HostTiming> {
       if (disposed) throw new GpuError('the engine was disposed');
-      checkInput(x);
+      checkInput(x, loaded);
       await tuning.prepare(x, layersOf(x));
       const host: { timing?: HostTiming } = {};
       await runtime.run('resnet keep=', x, program(new Set()), { host });
       return host.timing!;
     },
     tune(x: Tensor, o?: TuneOptions) {
-      checkInput(x);
+      checkInput(x, loaded);
       return tuning.tune(layersOf(x)(), o);
     },
     async layerChoices(x: Tensor) {
-      checkInput(x);
+      checkInput(x, loaded);
       await tuning.prepare(x, layersOf(x));
       return runtime.layers(x, program(new Set())).map((l) => ({ layer: layerKey(l), choice: choiceName(runtime.selector?.(l) ?? cfg) }));
     },
@@ -878,7 +903,7 @@ export async function createWebGpuEngine(
     gpuBytes: () => runtime.gpuBytes(),
     async run(x: Tensor, keep: ReadonlySet<StageName> = new Set()): Promise<EngineOutput> {
       if (disposed) throw new GpuError('the engine was disposed');
-      checkInput(x);
+      checkInput(x, loaded);
       await tuning.prepare(x, layersOf(x));
       const kept = [...keep].sort();
       const outs = await runtime.run(`resnet keep=${kept.join(',')}`, x, program(keep));

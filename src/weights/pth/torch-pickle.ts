@@ -7,12 +7,18 @@
 // Every other global (os.system, builtins.eval, a model class) is refused by name before anything
 // else happens; this reader has nothing it could run in any case.
 //
+// A TorchScript archive's data.pkl (torch.jit.save) also names its module classes, `__torch__.*`,
+// and builds each module with NEWOBJ + BUILD of a dict of parameters, buffers, submodules and plain
+// attributes. With `torchScript` set those classes are allowed as plain records (PyRecord): their
+// methods are TorchScript source in the archive's code/ folder, which is never read. A state that is
+// not such a dict is refused.
+//
 // Storages are persistent ids, the tuple ('storage', torch.FloatStorage, key, location, numel) in
 // the zip format; the legacy format adds view metadata, which must be None (storage views come from
 // PyTorch before 1.0). Their bytes live outside the pickle (the zip record data/<key>, or after the
 // pickles in the legacy format), so a StorageRef only names them; two tensors with the same key
 // share one storage. The location ('cpu', 'cuda:0') does not matter here: bytes are bytes.
-import { PyCallable, describe, isTuple, unpickle } from '../../formats/pickle/pickle.ts';
+import { PyCallable, PyClass, PyRecord, describe, isTuple, unpickle } from '../../formats/pickle/pickle.ts';
 import { quote } from '../../formats/quote.ts';
 
 class StorageType {
@@ -50,7 +56,7 @@ export class TensorRef {
 }
 
 /** Run a torch.save pickle; returns its value, the offset after it and the storages it names by key. */
-export function loadTorchPickle(bytes: Uint8Array, start: number, where: string) {
+export function loadTorchPickle(bytes: Uint8Array, start: number, where: string, opts: { torchScript?: boolean } = {}) {
   const fail = (why: string) => new Error(`${where}: ${why}`);
   const storages = new Map<string, StorageRef>();
 
@@ -70,6 +76,9 @@ export function loadTorchPickle(bytes: Uint8Array, start: number, where: string)
   const findGlobal = (module: string, name: string) => {
     const qualified = `${module}.${name}`;
     if (globals.has(qualified)) return globals.get(qualified);
+    if (opts.torchScript && (module === '__torch__' || module.startsWith('__torch__.'))) {
+      return new PyClass(qualified, (state) => checkModuleState(qualified, state, fail));
+    }
     throw fail(`refusing global ${quote(qualified)}: a weights file may hold only tensors and plain containers, and nothing in it is ever imported or run${hintFor(module)}`);
   };
 
@@ -129,4 +138,32 @@ function hintFor(module: string): string {
 
 function isCount(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** A TorchScript module's state: a dict of str → tensor, built submodule or plain value. */
+function checkModuleState(name: string, state: unknown, fail: (why: string) => Error): void {
+  if (!(state instanceof Map)) throw fail(`a TorchScript module ${quote(name)} has ${describe(state)} as its state, not a dict of tensors, submodules and plain values`);
+  for (const [key, value] of state) {
+    if (typeof key !== 'string') throw fail(`a TorchScript module ${quote(name)} has an attribute named by ${describe(key)}`);
+    const ok = value instanceof TensorRef || (value instanceof PyRecord && value.state !== undefined) || isPlain(value);
+    if (!ok) throw fail(`a TorchScript module ${quote(name)} has ${quote(key)} = ${describe(value)}: only tensors, submodules and plain values are read`);
+  }
+}
+
+function isPlain(value: unknown): boolean {
+  if (value === null || ['boolean', 'number', 'bigint', 'string'].includes(typeof value)) return true;
+  return Array.isArray(value) && value.every(isPlain);
+}
+
+/** A TorchScript module tree → its tensors under dotted names (`visual.layer1.0.conv1.weight`), as state_dict() names them. */
+export function moduleTensors(root: PyRecord): Map<string, TensorRef> {
+  const out = new Map<string, TensorRef>();
+  const walk = (m: PyRecord, prefix: string) => {
+    for (const [key, value] of m.state as Map<string, unknown>) {
+      if (value instanceof TensorRef) out.set(prefix + key, value);
+      else if (value instanceof PyRecord) walk(value, `${prefix}${key}.`);
+    }
+  };
+  walk(root, '');
+  return out;
 }

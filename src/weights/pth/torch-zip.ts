@@ -4,8 +4,12 @@
 //   <top>/data/<key>   each storage's raw bytes, starting 64-byte aligned in the file
 //   <top>/byteorder    'little' or 'big', in files from newer PyTorch; without it, little-endian
 //   <top>/version, .format_version, .storage_alignment, .data/serialization_id: not needed here
+// torch.jit.save writes the same layout plus <top>/code/ (TorchScript source, never read) and
+// <top>/constants.pkl; its data.pkl is the module tree (`__torch__.*` records, torch-pickle.ts),
+// whose parameters and buffers become the state dict.
 import { readZip, type ZipEntry } from '../../formats/zip/zip.ts';
-import { loadTorchPickle } from './torch-pickle.ts';
+import { loadTorchPickle, moduleTensors } from './torch-pickle.ts';
+import { PyRecord, describe } from '../../formats/pickle/pickle.ts';
 import { stateDictArchive } from './state-dict.ts';
 import type { TensorArchive } from '../archive.ts';
 import type { ByteOrder } from './tensor-entry.ts';
@@ -23,7 +27,15 @@ export function readTorchZip(bytes: Uint8Array, source: string): TensorArchive {
   const top = pickles[0].slice(0, -'/data.pkl'.length);
   const byteOrder = readByteOrder(entries.get(`${top}/byteorder`), source);
   const pickle = entries.get(pickles[0])!.read();
-  const { value, end } = loadTorchPickle(pickle, 0, `${source}: ${quote(pickles[0])}`);
+  const torchScript = [...entries.keys()].some((name) => name.startsWith(`${top}/code/`) || name === `${top}/constants.pkl`);
+  const where = `${source}: ${quote(pickles[0])}`;
+  const loaded = loadTorchPickle(pickle, 0, where, { torchScript });
+  const { end } = loaded;
+  let value = loaded.value;
+  if (torchScript) {
+    if (!(value instanceof PyRecord)) throw new Error(`${where}: a TorchScript archive whose data.pkl holds ${describe(value)}, not a module`);
+    value = moduleTensors(value);
+  }
   if (end !== pickle.length) throw new Error(`${source}: ${quote(pickles[0])} has ${pickle.length - end} bytes after its end`);
   const storageBytes = (storage: { key: string }) => {
     const record = entries.get(`${top}/data/${storage.key}`);
