@@ -4,7 +4,7 @@
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
-import { decodeSearchIndex, sameSettings, sameStamp, type FileStamp } from '../search/index.ts';
+import { decodeSearchIndex, planReuse, sameSettings, type FileStamp } from '../search/index.ts';
 import { embedIntoStore, type ImageFailure } from './db-embed.ts';
 import { CliError, readBytes } from './files.ts';
 import { runOnQueue, shardFiles, type ShardJob } from './index-queue.ts';
@@ -74,10 +74,10 @@ async function importRows(file: string, folder: string, settings: { weightsSha25
   }
   if (!sameSettings(ix, settings)) throw new CliError(`--import ${file}: built with other settings (weights, preset or precision) than this run; it cannot be imported`);
   if (resolve(dirname(resolve(file)), ix.root) !== resolve(folder)) throw new CliError(`--import ${file}: indexes another folder (${ix.root})`);
-  const byPath = new Map(ix.files.map((f, i) => [f.path, i]));
-  return todo.flatMap((f) => {
-    const j = byPath.get(f.path);
-    if (j === undefined || !sameStamp(ix.files[j], f)) return [];
+  const { source } = planReuse(ix.files, todo);
+  return todo.flatMap((f, i) => {
+    const j = source[i];
+    if (j < 0) return [];
     return [{ path: f.path, size: f.size, mtimeMs: f.mtimeMs, vector: ix.embeddings.slice(j * ix.dim, (j + 1) * ix.dim) }];
   });
 }
@@ -134,12 +134,12 @@ export async function indexDbCommand(argv: string[]): Promise<number> {
       await store.clear();
     }
     const stamps = await store.stamps();
-    const byPath = new Map(stamps.map((s) => [s.path, s]));
+    const reuse = planReuse(stamps, files);
     const present = new Set(files.map((f) => f.path));
     const removed = stamps.filter((s) => !present.has(s.path)).map((s) => s.path);
     await store.delete(removed);
-    let todo = files.filter((f) => !byPath.has(f.path) || !sameStamp(byPath.get(f.path)!, f));
-    const unchanged = files.length - todo.length;
+    let todo = files.filter((_, i) => reuse.source[i] < 0);
+    const unchanged = reuse.unchanged;
     let imported = 0;
     if (values.import !== undefined) {
       const rows = await importRows(values.import, folder, settings, todo);

@@ -90,4 +90,15 @@ export class NetworkBuilder {
   conv(x: number, conv: FoldedConv, relu: boolean, residual?: number): number {
     return this.add(residual === undefined ? { op: 'conv', x, conv, relu } : { op: 'conv', x, conv, relu, residual });
   }
+
+  /** Global average pool (the features), then the optional classifier on them (the logits). */
+  poolAndClassify(x: number, fc: Linear | null): { features: number; logits: number | null } {
+    const features = this.add({ op: 'globalAvgPool', x });
+    return { features, logits: fc ? this.add({ op: 'linear', x: features, fc }) : null };
+  }
+
+  /** The network of the steps and stages added so far, with its outputs. */
+  finish(arch: Arch, outputs: Omit<Network, 'arch' | 'steps' | 'stages'>): Network {
+    return { arch, steps: this.steps, stages: this.stages, ...outputs };
+  }
 }

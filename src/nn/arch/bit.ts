@@ -40,16 +40,10 @@ export function describeBit(m: BitModel): Network {
     g.stage(`layer${u.stage}` as StageName, x);
   }
   const normed = g.add({ op: 'groupNorm', x, gn: m.norm, relu: true });
-  const features = g.add({ op: 'globalAvgPool', x: normed });
-  const logits = m.head ? g.add({ op: 'linear', x: features, fc: m.head }) : null;
-  return {
-    arch: 'bit-r50x1',
-    steps: g.steps,
-    features,
-    logits,
+  return g.finish('bit-r50x1', {
+    ...g.poolAndClassify(normed, m.head),
     featureDim: m.norm.channels,
     numClasses: m.head?.outFeatures ?? null,
-    stages: g.stages,
     inputSize: null,
-  };
+  });
 }

@@ -55,14 +55,11 @@ export function describeClip(t: ClipTower): Network {
   const kv = g.conv(tokens, t.keyValue, false);
   const attended = g.add({ op: 'attention', q, kv, heads: t.heads });
   const features = g.add({ op: 'linear', x: attended, fc: t.output });
-  return {
-    arch: 'clip-rn50',
-    steps: g.steps,
+  return g.finish('clip-rn50', {
     features,
     logits: null,
     featureDim: t.output.outFeatures,
     numClasses: null,
-    stages: g.stages,
     inputSize: 32 * t.tokens.grid,
-  };
+  });
 }

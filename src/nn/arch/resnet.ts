@@ -15,18 +15,12 @@ export function describeResNet(model: ResNetModel): Network {
     x = g.conv(spatial, block.expand, true, shortcut);
     g.stage(block.name.split('.')[0] as StageName, x); // the last block of a stage wins
   }
-  const features = g.add({ op: 'globalAvgPool', x });
-  const logits = model.fc ? g.add({ op: 'linear', x: features, fc: model.fc }) : null;
-  return {
-    arch: 'torchvision',
-    steps: g.steps,
-    features,
-    logits,
+  return g.finish('torchvision', {
+    ...g.poolAndClassify(x, model.fc),
     featureDim: model.graph.featureDim,
     numClasses: model.fc?.outFeatures ?? null,
-    stages: g.stages,
     inputSize: null,
-  };
+  });
 }
 
 /** A network as it is, or a loaded ResNet-50 described as one. */
