@@ -116,8 +116,8 @@ export async function indexDbCommand(argv: string[]): Promise<number> {
   if (files.length === 0) throw new CliError(`${folder}: no .jpg, .jpeg or .png images in this folder`);
   const store = await LanceStore.open(dbLocation(db));
   try {
-    const weights = await readWeightsFile(values.weights, { sha256: values.sha256, quiet });
-    const preset = checkPreset(values.preset ?? weights.named?.preset ?? 'torchvision');
+    const weights = await readWeightsFile(values.weights, { sha256: values.sha256, quiet, arch: values.arch });
+    const preset = checkPreset(values.preset ?? weights.preset);
     const remote = isRemoteWeights(weights.source);
     const settings: StoreSettings = {
       weightsSha256: weights.sha256,

@@ -173,8 +173,8 @@ export async function probeDatasets(opts: ProbeDatasetOptions): Promise<number> 
       throw e instanceof CliError ? e : new CliError((e as Error).message);
     }
   }
-  const weights = await readWeightsFile(opts.weights, { sha256: opts.sha256, quiet });
-  const preset = checkPreset(opts.preset ?? weights.named?.preset ?? 'torchvision');
+  const weights = await readWeightsFile(opts.weights, { sha256: opts.sha256, quiet, arch: opts.arch });
+  const preset = checkPreset(opts.preset ?? weights.preset);
   const model = new LazyModel(weights, device, precision);
   const reports: DatasetReport[] = [];
   try {

@@ -15,7 +15,8 @@ export const PROBE_USAGE = `usage:
       features with int64/int32 [N] labels; λ is swept over 1e-6…1e6 on a seeded stratified validation
       split of train (unless --lambda is given), the model refit on all of train and scored on test.
       The objective is Σ cross-entropy + λ/2·‖W‖², i.e. scikit-learn's C = 1/λ.
-  resnet50 probe --train <folder> --test <folder> [--weights msvision|<name>|<url>|<file>] [--sha256 HEX] [--preset torchvision|msvision]
+  resnet50 probe --train <folder> --test <folder> [--weights msvision|<name>|<url>|<file>] [--sha256 HEX] [--preset torchvision|msvision|clip|bit]
+                 [--arch torchvision|clip-rn50|bit-r50x1]
                  [--precision f32|f16] [--device webgpu|cpu] [--batch 8] [--no-cache] [--quiet] [same options as above]
       the same probe on images: each folder holds one subfolder per class (torchvision's ImageFolder:
       the class is the subfolder's name, classes sorted, .jpg/.jpeg/.png found recursively). Features
@@ -51,6 +52,7 @@ const OPTIONS = {
   weights: { type: 'string' },
   sha256: { type: 'string' },
   preset: { type: 'string' },
+  arch: { type: 'string' },
   precision: { type: 'string', default: 'f32' },
   device: { type: 'string', default: 'webgpu' },
   batch: { type: 'string', default: '8' },

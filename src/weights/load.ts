@@ -15,6 +15,7 @@ import { isNpz, npzArchive } from './npz.ts';
 import { readZip } from '../formats/zip/zip.ts';
 import { describeResNet } from '../nn/arch/resnet.ts';
 import { ARCHS, type Arch, type Network } from '../nn/network.ts';
+import type { Preset } from '../image/preprocess.ts';
 
 const RESAVE = 're-save it with a recent PyTorch: torch.save(torch.load(old), new)';
 
@@ -48,6 +49,9 @@ export function detectArch(names: Iterable<string>): Arch {
   const keys = new Map([...names].map((n) => [stripPrefix(n), null]));
   return isClip(keys) ? 'clip-rn50' : isBit(keys) ? 'bit-r50x1' : 'torchvision';
 }
+
+/** Each architecture's own preprocessing, the default for a file that is not one of the named weights. */
+export const ARCH_PRESETS: Readonly<Record<Arch, Preset>> = { torchvision: 'torchvision', 'clip-rn50': 'clip', 'bit-r50x1': 'bit' };
 
 export function checkArch(value: string, what: string): Arch {
   if (!(ARCHS as readonly string[]).includes(value)) throw new Error(`${what} must be one of ${ARCHS.join(', ')}, got '${value}'`);
