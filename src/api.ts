@@ -20,7 +20,7 @@ import { preprocess, type Preset } from './image/preprocess.ts';
 import type { RgbImage } from './image/image.ts';
 import { concatBatch } from './tensor/layout.ts';
 import { Tensor } from './tensor/tensor.ts';
-import { ARCH_PRESETS, loadWeights } from './weights/load.ts';
+import { ARCH_PRESETS, loadWeightsAsync } from './weights/load.ts';
 import { isHttpUrl, namedWeights, type NamedWeights } from './weights/named.ts';
 import { fetchWeightsWeb } from './weights/web-cache.ts';
 
@@ -153,7 +153,7 @@ export class ResNet50 {
     const read = readWeights(weights, opts);
     const onNotice = opts.onNotice ?? ((m: string) => console.warn(m));
     const model = read.then(({ bytes, name, named }) =>
-      loadWeights(bytes, name, { ignoreExtraKeys: named?.ignoreExtraKeys, onNotice, arch: opts.arch }));
+      loadWeightsAsync(bytes, name, { ignoreExtraKeys: named?.ignoreExtraKeys, onNotice, arch: opts.arch }));
     const preset = read.then((r) => r.named?.preset, () => undefined);
     return ResNet50.fromModel(model, { ...opts, preset });
   }

@@ -25,7 +25,7 @@ import {
   type SearchIndex,
 } from '../search/index.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { parseWeights } from '../weights/load.ts';
+import { parseWeightsAsync } from '../weights/load.ts';
 import { CliError, readBytes, writeAtomic } from './files.ts';
 import { SHARD_ATTEMPTS } from './index-queue.ts';
 import { ANN_THRESHOLD, DEFAULT_NPROBES, DEFAULT_REFINE_FACTOR } from './lance-store.ts';
@@ -116,7 +116,7 @@ export async function readWeightsFile(
   let arch = given;
   if (arch === undefined) {
     try {
-      arch = archiveArch(parseWeights(bytes, path), undefined);
+      arch = archiveArch(await parseWeightsAsync(bytes, path), undefined);
     } catch (e) {
       throw new CliError((e as Error).message);
     }
@@ -139,7 +139,7 @@ export class LazyModel {
     if (!this.model) {
       let archive;
       try {
-        archive = parseWeights(this.weights.bytes, this.weights.path);
+        archive = await parseWeightsAsync(this.weights.bytes, this.weights.path);
       } catch (e) {
         throw new CliError((e as Error).message);
       }

@@ -4,7 +4,7 @@
 import { SingleBar } from 'cli-progress';
 import type { TensorArchive } from '../weights/archive.ts';
 import { loadResNet } from '../weights/resnet.ts';
-import { ARCH_PRESETS, checkArch, detectArch, loadNetwork, parseWeights } from '../weights/load.ts';
+import { ARCH_PRESETS, checkArch, detectArch, loadNetwork, parseWeightsAsync } from '../weights/load.ts';
 import { ARCHS, type Arch, type Network } from '../nn/network.ts';
 import type { Preset } from '../image/preprocess.ts';
 import { checkSha256, DEFAULT_WEIGHTS, NAMED_WEIGHTS, type NamedWeights } from '../weights/named.ts';
@@ -83,7 +83,11 @@ function asCliError<T>(f: () => T): T {
 
 export async function readWeightsArchive(path: string): Promise<TensorArchive> {
   const bytes = await readBytes(path, 'weights');
-  return asCliError(() => parseWeights(bytes, path));
+  try {
+    return await parseWeightsAsync(bytes, path);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
 }
 
 /** Keys beyond ResNet-50 are dropped (with a notice on stderr) for named weights that have them. */

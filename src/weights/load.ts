@@ -1,7 +1,8 @@
 // Any supported weights file, from its bytes to a model. The format is told by the first bytes, not
 // the file's name:
 //   'PK\3\4'                                  a zip: torch.save's format since PyTorch 1.6, a TorchScript
-//                                             archive (torch.jit.save), or NumPy's .npz (only .npy records)
+//                                             archive (torch.jit.save), or NumPy's .npz (only .npy records;
+//                                             np.savez_compressed's deflated ones through the async loaders)
 //   PROTO, LONG1 0x1950a86a20f9469cfc6c       a pickle with torch's magic number: the legacy format
 //   'ustar' at byte 257                       a tar: torch.save before PyTorch 0.4, not read
 //   a u64 header length, then '{'             safetensors
@@ -13,6 +14,7 @@ import { isClip, loadClip } from './clip.ts';
 import { isBit, loadBit } from './bit.ts';
 import { isNpz, npzArchive } from './npz.ts';
 import { readZip } from '../formats/zip/zip.ts';
+import { inflateEntries } from '../formats/zip/inflate.ts';
 import { describeResNet } from '../nn/arch/resnet.ts';
 import { ARCHS, type Arch, type Network } from '../nn/network.ts';
 import type { Preset } from '../image/preprocess.ts';
@@ -69,4 +71,18 @@ export function loadNetwork(archive: TensorArchive, opts: LoadNetworkOptions = {
 /** A network from a weights file's bytes (.pth, TorchScript, legacy torch.save, .npz or safetensors). */
 export function loadWeights(bytes: Uint8Array, source: string, opts: LoadNetworkOptions = {}): Network {
   return loadNetwork(parseWeights(bytes, source), opts);
+}
+
+/** parseWeights, with an .npz's deflated records (np.savez_compressed) inflated first (DecompressionStream). */
+export async function parseWeightsAsync(bytes: Uint8Array, source: string): Promise<TensorArchive> {
+  if (isZip(bytes)) {
+    const entries = readZip(bytes, source);
+    if (isNpz(entries)) return npzArchive(await inflateEntries(entries, source), source);
+  }
+  return parseWeights(bytes, source);
+}
+
+/** loadWeights for any file parseWeightsAsync reads: what ResNet50.load and the CLI use. */
+export async function loadWeightsAsync(bytes: Uint8Array, source: string, opts: LoadNetworkOptions = {}): Promise<Network> {
+  return loadNetwork(await parseWeightsAsync(bytes, source), opts);
 }
