@@ -147,3 +147,23 @@ describe('probe and index on images, each architecture with its own preset', () 
     }
   });
 });
+
+describe('probe --dataset with several --weights: one table column each, each with its own preset', () => {
+  it('CIFAR-10 with BiT and CLIP (the 224×224 stand-in) beside the seed', async () => {
+    const clip = join(dir, 'clip224-probe.safetensors');
+    clip224(clip);
+    const out = join(dir, 'runs.json');
+    const table = join(dir, 'runs.md');
+    const r = await cli('probe', '--dataset', 'cifar10', '--root', join(FIXTURES, 'datasets'), '--weights', BIT, '--weights', clip,
+      '--device', 'cpu', '--quiet', '--no-cache', '--lambda', '1', '--out', out, '--table', table);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(readFileSync(out, 'utf8'));
+    expect(rep.runs.map((x: { weights: string; preset: string; dataset: string }) => [x.weights, x.preset, x.dataset])).toEqual([[BIT, 'bit', 'cifar10'], [clip, 'clip', 'cifar10']]);
+    const md = readFileSync(table, 'utf8').split('\n');
+    expect(md[0]).toBe(`| dataset | Microsoft Vision | BiT-M R50x1 | CLIP RN50 | torchvision ResNet-50 | this run (${BIT}, bit) | this run (${clip}, clip) |`);
+    expect(md[2]).toBe(`| CIFAR-10 | 92.64 | 92.51 | 87.85 | 82.23 | ${rep.runs[0].score.toFixed(2)} | ${rep.runs[1].score.toFixed(2)} |`);
+    const once = await cli('probe', '--train', dir, '--test', dir, '--weights', BIT, '--weights', clip, '--device', 'cpu');
+    expect(once.code).toBe(1);
+    expect(once.stderr).toMatch(/--weights is given once for image folders/);
+  });
+});
