@@ -51,7 +51,7 @@ export function setPlatform(p: Platform): void {
 }
 
 /**
- * Weights: a file's bytes; a name ('torchvision-v1', 'torchvision-v2', 'msvision': downloaded once,
+ * Weights: a file's bytes; a name ('torchvision-v1', 'torchvision-v2', 'msvision', 'clip-rn50', 'bit-m-r50x1': downloaded once,
  * verified and cached); an http(s) URL (the same); or a path (where the runtime can read files).
  */
 export type WeightsSource = Uint8Array | ArrayBuffer | URL | string;

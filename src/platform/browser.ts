@@ -14,7 +14,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 /**
  * Decodes an image (a File, Blob or ImageBitmapSource) to 8-bit RGB. Alpha is dropped without
  * compositing (as PIL's convert('RGB') does); no colour-space conversion and no premultiplication are
- * asked for. `orientation`: 'none' keeps the pixels as stored (PIL, the torchvision preset), 'from-image'
+ * asked for. `orientation`: 'none' keeps the pixels as stored (PIL: the torchvision, clip and bit presets), 'from-image'
  * applies EXIF orientation (OpenCV, the msvision preset).
  */
 export async function decodeImageInBrowser(source: Blob | ImageBitmapSource, orientation: 'none' | 'from-image' = 'none'): Promise<RgbImage> {
