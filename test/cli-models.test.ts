@@ -146,6 +146,27 @@ describe('probe and index on images, each architecture with its own preset', () 
       expect(results.find((h) => h.path === 'warm/1.png')?.score, name).toBeCloseTo(1, 5);
     }
   });
+
+  it('index --db (LanceDB) with BiT: 128-d rows; search --db finds the query itself', async () => {
+    const db = join(dir, 'bit.lancedb');
+    const r = await cli('index', train, '--db', db, '--weights', BIT, '--device', 'cpu', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${db}: 6 image(s), 128-d (6 embedded, 0 imported, 0 unchanged, 0 removed)`);
+    const s = await cli('search', join(train, 'cool', '2.png'), '--db', db, '--k', '1', '--device', 'cpu', '--json', '--quiet');
+    expect(s.code, s.stderr).toBe(0);
+    const hit = JSON.parse(s.stdout.trim()).results[0];
+    expect(hit.path).toBe('cool/2.png');
+    expect(hit.score).toBeCloseTo(1, 5);
+  });
+
+  it('the library gives a file the preset of its architecture', async () => {
+    const { ResNet50 } = await import('../src/node.ts');
+    for (const [weights, arch, preset] of [[clip, 'clip-rn50', 'clip'], [BIT, 'bit-r50x1', 'bit']]) {
+      const model = await ResNet50.load(weights, { device: 'cpu', onNotice: () => {} });
+      expect([model.arch, model.preset]).toEqual([arch, preset]);
+      model.dispose();
+    }
+  });
 });
 
 describe('probe --dataset with several --weights: one table column each, each with its own preset', () => {
