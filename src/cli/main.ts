@@ -40,9 +40,10 @@ const USAGE = `usage:
 inputs: JPEG and PNG images (decoded and preprocessed by --preset: torchvision = Resize(256) with PIL's
 antialiased bilinear, CenterCrop(224), ImageNet normalisation; msvision = the Microsoft Vision Model's
 recipe: BGR, OpenCV bilinear 256×256, crop [16:240]; clip = Resize(224) with PIL's bicubic,
-CenterCrop(224), CLIP's mean and std; bit = Resize(256) PIL bilinear, CenterCrop(224), mean 0.5, std 0.5), folders of them (walked in sorted order), and
-preprocessed float32 NCHW tensors in .npy files ([N, 3, H, W] or [3, H, W], H, W ≥ 32). A file that
-cannot be read is reported and skipped; the exit status is then 1.
+CenterCrop(224), CLIP's mean and std; bit = Resize(256) PIL bilinear, CenterCrop(224), mean 0.5,
+std 0.5), folders of them (walked in sorted order), and preprocessed float32 NCHW tensors in .npy
+files ([N, 3, H, W] or [3, H, W], H, W ≥ 32). A file that cannot be read is reported and skipped;
+the exit status is then 1.
 ${WEIGHTS_HELP}`;
 
 const OPTIONS = {

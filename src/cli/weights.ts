@@ -1,6 +1,6 @@
 // The weights named on the command line: a path, an http(s) URL or a name (torchvision-v1,
-// torchvision-v2, msvision, clip-rn50, bit-m-r50x1), downloaded once into the cache with a progress bar on a terminal
-// (src/platform/node-weights-cache.ts). Format detection lives in src/weights/load.ts.
+// torchvision-v2, msvision, clip-rn50, bit-m-r50x1), downloaded once into the cache with a progress
+// bar on a terminal (src/platform/node-weights-cache.ts). Format detection lives in src/weights/load.ts.
 import { SingleBar } from 'cli-progress';
 import type { TensorArchive } from '../weights/archive.ts';
 import { loadResNet } from '../weights/resnet.ts';
@@ -13,13 +13,13 @@ import { fetchWeights, isRemoteWeights, sha256File, type Progress } from '../pla
 import { checkReadable, CliError, readBytes } from './files.ts';
 
 export const WEIGHTS_HELP = `weights (--weights): a path (a PyTorch .pth/.pt/.tar state dict or checkpoint, a TorchScript archive
-such as CLIP's RN50.pt, an .npz such as BiT's, or safetensors), an http(s) URL, or a name, downloaded once into $RESNET50_CACHE (default ~/.cache/resnet50-webgpu) and
-verified: ${Object.values(NAMED_WEIGHTS).map((w) => `${w.name} (${w.description}; preset ${w.preset})`).join(', ')}.
+such as CLIP's RN50.pt, an .npz such as BiT's, or safetensors), an http(s) URL, or a name, downloaded
+once into $RESNET50_CACHE (default ~/.cache/resnet50-webgpu) and verified: ${Object.values(NAMED_WEIGHTS).map((w) => `${w.name} (${w.description}; preset ${w.preset})`).join(', ')}.
 Default: ${DEFAULT_WEIGHTS.classify} for classify, ${DEFAULT_WEIGHTS.embed} for embed, probe and index.
 --sha256 HEX: the SHA-256 the file must have. RESNET50_OFFLINE=1: the cache only.
 RESNET50_WEIGHTS_MIRROR=https://host/path: names are fetched from <mirror>/<file name>.
---arch ${ARCHS.join('|')}: the architecture, instead of telling it from the tensor names. The
-default preset is the named weights', else the architecture's (torchvision, clip, bit).`;
+--arch ${ARCHS.join('|')}: the architecture, instead of telling it from the tensor
+names. The default preset is the named weights', else the architecture's (torchvision, clip, bit).`;
 
 export interface ResolvedWeights {
   /** A local file: the user's, or the verified copy in the cache. */
