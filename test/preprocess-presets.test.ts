@@ -3,7 +3,9 @@
 // and bilinear resizes to the last bit (upscales, a near-identity, a 2.3× downscale, hard edges whose
 // bicubic overshoot PIL clips after each pass), the crop offsets, and the final tensors equal to PyTorch's.
 import { describe, expect, it } from 'vitest';
-import { centerCropOffsets, crop, PIL_PRESETS, preprocess } from '../src/image/preprocess.ts';
+import { centerCrop, centerCropOffsets, crop, PIL_PRESETS, preprocess, PRESETS } from '../src/image/preprocess.ts';
+import { resizeBilinearCv } from '../src/image/resize-cv.ts';
+import { tensorToRgba } from '../src/platform/browser.ts';
 import { pilCoefficients, resizeShorterSidePil } from '../src/image/resize-pil.ts';
 import { pixelDiff, referencePixels, tensorFromLut } from './image-fixtures.ts';
 import { PRESET_FIXTURES, pixelsSha256, presetLut, presetManifest } from './preset-fixtures.ts';
@@ -50,5 +52,18 @@ describe('PIL bicubic coefficients', () => {
       }
       expect(negative).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('tensorToRgba (browser previews) undoes each preset’s normalisation and channel order', () => {
+  it.each(PRESETS)('%s', async (preset) => {
+    const img = await referencePixels(presetManifest.images[1].decoded);
+    const rgba = tensorToRgba(preprocess(img, preset), preset);
+    const want = preset === 'msvision'
+      ? crop(resizeBilinearCv(img, 256, 256), 16, 16, 224, 224)
+      : centerCrop(resizeShorterSidePil(img, PIL_PRESETS[preset].size, PIL_PRESETS[preset].filter), 224);
+    let differing = 0;
+    for (let i = 0; i < 224 * 224; i++) for (let c = 0; c < 3; c++) if (rgba[4 * i + c] !== want.data[3 * i + c]) differing++;
+    expect(differing).toBe(0);
   });
 });
