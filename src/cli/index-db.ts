@@ -159,7 +159,7 @@ export async function indexDbCommand(argv: string[]): Promise<number> {
         db: dbLocation(db),
         root: resolve(folder),
         files: part.map(stamp),
-        weights: { source: remote ? weights.source : resolve(weights.path), sha256: weights.sha256 },
+        weights: { source: remote ? weights.source : resolve(weights.path), sha256: weights.sha256, arch: weights.arch },
         preset,
         precision,
         batch,
