@@ -1,8 +1,9 @@
-// preprocess_pil_h.wgsl: the horizontal pass of PIL's antialiased bilinear resize (Pillow's
+// preprocess_pil_h.wgsl: the horizontal pass of PIL's antialiased resize, bilinear or bicubic (Pillow's
 // ImagingResampleHorizontal_8bpc, what torchvision's Resize does to a PIL image), computed only for
 // the columns of the crop and the source rows the vertical pass (preprocess_pil_v) will read.
-// Integer-exact: acc = 2^21 + Σ sample · weight in i32 (at most 255 · (2^22 + taps) + 2^21 < 2^31),
-// then clip(acc >> 22, 0, 255): the 8-bit rounding PIL applies between its two passes.
+// Integer-exact: acc = 2^21 + Σ sample · weight in i32 (the positive weights sum to under 2 · 2^22,
+// bicubic's negative lobes included, so |acc| < 2^31), then clip(acc >> 22, 0, 255) (arithmetic
+// shift: a negative sum clips to 0): the 8-bit rounding PIL applies between its two passes.
 //
 // Buffers:
 //   TBL  i32 [..]: words 0 … 767 the normalisation table (unused here); from p.offX one record per

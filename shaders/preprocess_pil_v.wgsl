@@ -1,4 +1,4 @@
-// preprocess_pil_v.wgsl: the vertical pass of PIL's antialiased bilinear resize for the crop's rows
+// preprocess_pil_v.wgsl: the vertical pass of PIL's antialiased resize for the crop's rows
 // (Pillow's ImagingResampleVertical_8bpc, same integer arithmetic as preprocess_pil_h), fused with
 // the crop, ToTensor + Normalize and the output layout. Reads the rows preprocess_pil_h wrote.
 //

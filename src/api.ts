@@ -20,7 +20,7 @@ import { preprocess, type Preset } from './image/preprocess.ts';
 import type { RgbImage } from './image/image.ts';
 import { concatBatch } from './tensor/layout.ts';
 import { Tensor } from './tensor/tensor.ts';
-import { loadWeights } from './weights/load.ts';
+import { ARCH_PRESETS, loadWeightsAsync } from './weights/load.ts';
 import { isHttpUrl, namedWeights, type NamedWeights } from './weights/named.ts';
 import { fetchWeightsWeb } from './weights/web-cache.ts';
 
@@ -51,7 +51,7 @@ export function setPlatform(p: Platform): void {
 }
 
 /**
- * Weights: a file's bytes; a name ('torchvision-v1', 'torchvision-v2', 'msvision': downloaded once,
+ * Weights: a file's bytes; a name ('torchvision-v1', 'torchvision-v2', 'msvision', 'clip-rn50', 'bit-m-r50x1': downloaded once,
  * verified and cached); an http(s) URL (the same); or a path (where the runtime can read files).
  */
 export type WeightsSource = Uint8Array | ArrayBuffer | URL | string;
@@ -81,7 +81,10 @@ export interface LoadOptions extends FetchOptions {
 export type ModelInput = RgbImage | Tensor;
 
 export interface InputOptions {
-  /** How images are preprocessed: 'torchvision' or 'msvision'; default the named weights' preset, else 'torchvision'. Tensors are used as given. */
+  /**
+   * How images are preprocessed: 'torchvision', 'msvision', 'clip' or 'bit'; default the named weights'
+   * preset, else the architecture's (torchvision, clip, bit). Tensors are used as given.
+   */
   preset?: Preset;
   /** Images per forward pass (default 8). */
   batchSize?: number;
@@ -141,7 +144,7 @@ export class ResNet50 {
     private readonly engine: Engine,
     /** The loaded network (BatchNorm folded, BiT's weights standardised). */
     readonly model: Network,
-    /** The preset images get when embed/classify name none: the named weights', else torchvision's. */
+    /** The preset images get when embed/classify name none: the named weights', else the architecture's. */
     readonly preset: Preset,
   ) {}
 
@@ -150,24 +153,24 @@ export class ResNet50 {
     const read = readWeights(weights, opts);
     const onNotice = opts.onNotice ?? ((m: string) => console.warn(m));
     const model = read.then(({ bytes, name, named }) =>
-      loadWeights(bytes, name, { ignoreExtraKeys: named?.ignoreExtraKeys, onNotice, arch: opts.arch }));
-    const preset = read.then((r): Preset => r.named?.preset ?? 'torchvision', (): Preset => 'torchvision');
+      loadWeightsAsync(bytes, name, { ignoreExtraKeys: named?.ignoreExtraKeys, onNotice, arch: opts.arch }));
+    const preset = read.then((r) => r.named?.preset, () => undefined);
     return ResNet50.fromModel(model, { ...opts, preset });
   }
 
   /** Wrap an already loaded model (e.g. seeded random weights from src/nn/random.ts), or one still loading. */
   static async fromModel(
     model: ResNetModel | Network | Promise<ResNetModel | Network>,
-    opts: LoadOptions & { preset?: Preset | Promise<Preset> } = {},
+    opts: LoadOptions & { preset?: Preset | Promise<Preset | undefined> } = {},
   ): Promise<ResNet50> {
     const network = Promise.resolve(model).then(asNetwork);
     return ResNet50.fromNetwork(network, opts);
   }
 
-  private static async fromNetwork(model: Promise<Network>, opts: LoadOptions & { preset?: Preset | Promise<Preset> }): Promise<ResNet50> {
+  private static async fromNetwork(model: Promise<Network>, opts: LoadOptions & { preset?: Preset | Promise<Preset | undefined> }): Promise<ResNet50> {
     const device = opts.device ?? 'webgpu';
     const precision = opts.precision ?? 'f32';
-    const preset = async () => (await opts.preset) ?? 'torchvision';
+    const preset = async () => (await opts.preset) ?? ARCH_PRESETS[(await model).arch];
     if (device === 'cpu') {
       if (precision !== 'f32') throw new Error('the cpu device computes in f32 only');
       const loaded = await model;

@@ -6,7 +6,7 @@ export type { RgbImage } from './image/image.ts';
 export { Tensor } from './tensor/tensor.ts';
 export { parseNpy, serializeNpy, npyToTensor, tensorToNpy } from './tensor/npy.ts';
 export { readSafetensors, writeSafetensors } from './weights/safetensors.ts';
-export { parseWeights, loadWeights } from './weights/load.ts';
+export { parseWeights, loadWeights, parseWeightsAsync, loadWeightsAsync } from './weights/load.ts';
 export { randomResNet } from './nn/random.ts';
 export { RESNET50 } from './nn/spec.ts';
 export { NAMED_WEIGHTS, type NamedWeights } from './weights/named.ts';

@@ -39,8 +39,8 @@ export interface Manifest {
 export const manifest: Manifest = JSON.parse(readFileSync(join(IMAGES, 'manifest.json'), 'utf8'));
 
 /** A reference PNG's pixels. */
-export async function referencePixels(file: string): Promise<RgbImage> {
-  const { data, info } = await sharp(join(IMAGES, file)).raw().toBuffer({ resolveWithObject: true });
+export async function referencePixels(file: string, dir = IMAGES): Promise<RgbImage> {
+  const { data, info } = await sharp(join(dir, file)).raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`${file}: expected an RGB reference, got ${info.channels} channels`);
   return rgbImage(info.width, info.height, new Uint8Array(data));
 }
@@ -51,13 +51,13 @@ export const lut: Float32Array = (() => {
   return npyToTensor(parseNpy(readFileSync(path), path), path).data;
 })();
 
-/** The reference tensor of a crop: channel c of the output is lut[c][pixel channel order[c]]. */
-export function tensorFromLut(img: RgbImage, order: 'rgb' | 'bgr'): Tensor {
+/** The reference tensor of a crop: channel c of the output is table[c][pixel channel order[c]]. */
+export function tensorFromLut(img: RgbImage, order: 'rgb' | 'bgr', table: Float32Array = lut): Tensor {
   const hw = img.width * img.height;
   const out = new Float32Array(3 * hw);
   for (let c = 0; c < 3; c++) {
     const src = order === 'rgb' ? c : 2 - c;
-    for (let i = 0; i < hw; i++) out[c * hw + i] = lut[c * 256 + img.data[i * 3 + src]];
+    for (let i = 0; i < hw; i++) out[c * hw + i] = table[c * 256 + img.data[i * 3 + src]];
   }
   return new Tensor([3, img.height, img.width], out);
 }

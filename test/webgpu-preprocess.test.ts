@@ -4,7 +4,7 @@
 // nodeGpu() finds (lavapipe here) and fails, never skips, when there is none.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rgbImage, type RgbImage } from '../src/image/image.ts';
-import { crop, preprocess, PRESETS, type Preset } from '../src/image/preprocess.ts';
+import { crop, PIL_PRESETS, preprocess, PRESETS, type Preset } from '../src/image/preprocess.ts';
 import { resizeBilinearCv } from '../src/image/resize-cv.ts';
 import { resizePil } from '../src/image/resize-pil.ts';
 import { GpuError } from '../src/kernels/webgpu/device.ts';
@@ -12,8 +12,11 @@ import { GpuPreprocessor, presetSpec, preprocessOutputBytes, type PreparedImage 
 import { nodeAdapter } from '../src/platform/node-gpu.ts';
 import { f32ToF16Bits, type Tensor } from '../src/tensor/tensor.ts';
 import { manifest, pixelDiff, referencePixels } from './image-fixtures.ts';
+import { pixelsSha256, presetManifest } from './preset-fixtures.ts';
 
 const T = 120_000;
+/** The presets test/fixtures/images has stages for (clip and bit: test/fixtures/presets, below). */
+const FIXTURE_PRESETS = ['torchvision', 'msvision'] as const;
 const log: string[] = [];
 
 let device: GPUDevice;
@@ -110,7 +113,7 @@ describe('the resize stage equals the PIL / OpenCV fixtures bit for bit', () => 
 
   it('the crop-only kernels (rgb8 layout of a preset) equal the crop of the reference resize', async () => {
     const c = manifest.images.find((i) => i.file.startsWith('rgb_301x199'))!;
-    for (const preset of PRESETS) {
+    for (const preset of FIXTURE_PRESETS) {
       const decoded = await referencePixels(c[preset].decoded);
       const resized = await referencePixels(c[preset].resized);
       const [top, left] = c[preset].crop;
@@ -126,16 +129,29 @@ describe('the resize stage equals the PIL / OpenCV fixtures bit for bit', () => 
   }, T);
 });
 
+describe('clip (PIL bicubic) and bit (PIL bilinear): the PIL fixtures of test/fixtures/presets', () => {
+  for (const c of presetManifest.images) {
+    for (const preset of ['clip', 'bit'] as const) {
+      it(`${preset}: ${c.image}: the resize stage hashes as PIL's, the output equals preprocess()`, async () => {
+        const decoded = await referencePixels(c.decoded);
+        const s = c[preset];
+        expect(pixelsSha256(await pre.resize(decoded, 'pil', s.width, s.height, PIL_PRESETS[preset].filter))).toBe(s.sha256);
+        await expectExact(decoded, preset, `${preset} ${c.image}`);
+      }, T);
+    }
+  }
+});
+
 describe('GPU output equals preprocess(img, preset) bit for bit (nchw, nhwc4; nhwc4-f16 = its RNE halves)', () => {
   for (const c of manifest.images) {
-    for (const preset of PRESETS) {
+    for (const preset of FIXTURE_PRESETS) {
       it(`${preset}: ${c.file} (${c.what})`, async () => {
         await expectExact(await referencePixels(c[preset].decoded), preset, `${preset} ${c.file}`);
       }, T);
     }
   }
   for (const o of manifest.orientations) {
-    for (const preset of PRESETS) {
+    for (const preset of FIXTURE_PRESETS) {
       it(`${preset}: ${o.file} (EXIF orientation ${o.orientation}, as ${preset === 'torchvision' ? 'PIL' : 'OpenCV'} decodes it)`, async () => {
         await expectExact(await referencePixels(preset === 'torchvision' ? o.pil : o.cv), preset, `${preset} ${o.file}`);
       }, T);
@@ -149,12 +165,14 @@ describe('GPU output equals preprocess(img, preset) bit for bit (nchw, nhwc4; nh
     [512, 512], [224, 224], [1000, 17], [17, 1000], [1, 1], [3, 2], [641, 479],
   ];
   for (const [w, h] of SIZES) {
-    it(`synthetic ${w}×${h}, both presets`, async () => {
+    it(`synthetic ${w}×${h}, every preset`, async () => {
       const img = synthetic(w, h, w * 1000 + h);
       for (const preset of PRESETS) await expectExact(img, preset, `${preset} ${w}×${h}`);
-      // The resize stage alone, whole image, against the CPU resizes.
+      // The resize stage alone, whole image, against the CPU resizes (PIL bilinear and bicubic).
       const [rw, rh] = [presetSpec('torchvision', w, h).width, presetSpec('torchvision', w, h).height];
       expect(pixelDiff(await pre.resize(img, 'pil', rw, rh), resizePil(img, rw, rh))).toEqual({ differing: 0, maxDiff: 0 });
+      const [cw, ch] = [presetSpec('clip', w, h).width, presetSpec('clip', w, h).height];
+      expect(pixelDiff(await pre.resize(img, 'pil', cw, ch, 'bicubic'), resizePil(img, cw, ch, 'bicubic'))).toEqual({ differing: 0, maxDiff: 0 });
       expect(pixelDiff(await pre.resize(img, 'cv', 256, 256), resizeBilinearCv(img, 256, 256))).toEqual({ differing: 0, maxDiff: 0 });
     }, T);
   }
@@ -259,11 +277,11 @@ describe('encode(): recording into a caller’s encoder and buffer (how the engi
 });
 
 describe('timing: a 4032×3024 image, GPU vs CPU (warm, median)', () => {
-  it('both presets; outputs equal', async () => {
+  it('torchvision and msvision; outputs equal', async () => {
     const img = synthetic(4032, 3024, 42);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     const target = device.createBuffer({ size: pre.outputBytes('nhwc4'), usage: GPUBufferUsage.STORAGE });
-    for (const preset of PRESETS) {
+    for (const preset of FIXTURE_PRESETS) {
       const cpuRef = preprocess(img, preset);
       expect(bitDiff((await pre.run(img, preset)).data, cpuRef.data)).toEqual({ differing: 0, maxAbs: 0 }); // warm
       const prepared = await pre.prepare(img, preset);

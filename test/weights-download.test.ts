@@ -3,7 +3,8 @@
 // through a downloaded file equal PyTorch's; the cache is used with the server gone, a file changed on
 // disk is refused then fetched again; cut-off bodies, 404s, redirects and wrong hashes fail with one
 // line, nothing cached and no output written; names resolve to their official files under a mirror;
-// a Microsoft-Vision-style checkpoint (made by PyTorch) loads as a 2048-d embedder, its extra keys noted.
+// a Microsoft-Vision-style checkpoint (made by PyTorch) loads as a 2048-d embedder, its extra keys noted;
+// clip-rn50 is held to its published SHA-256 and bit-m-r50x1 (none published) loads with its preset.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { cliWithEnv, expectClose, fixture, FIXTURES } from './helpers.ts';
 import { startTestServer, type TestServer } from './http-server.ts';
 
 const MODEL = join(FIXTURES, 'resnet50_div8');
+const ARCH = join(FIXTURES, 'arch');
 const WEIGHTS = readFileSync(join(MODEL, 'weights.safetensors'));
 const X2 = join(MODEL, 'input_b2_64x64.npy');
 const LOGITS = fixture('resnet50_div8/input_b2_64x64.logits.npy');
@@ -133,7 +135,39 @@ describe('named weights', () => {
       'torchvision-v1': ['https://download.pytorch.org/models/resnet50-0676ba61.pth', '0676ba61', 'torchvision'],
       'torchvision-v2': ['https://download.pytorch.org/models/resnet50-11ad3fa6.pth', '11ad3fa6', 'torchvision'],
       msvision: ['https://argusvision.blob.core.windows.net/microsoftvision/MicrosoftVision.ResNet50.tar', null, 'msvision'],
+      'clip-rn50': [
+        'https://openaipublic.azureedge.net/clip/models/afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt',
+        'afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762',
+        'clip',
+      ],
+      'bit-m-r50x1': ['https://storage.googleapis.com/bit_models/BiT-M-R50x1.npz', null, 'bit'],
     });
+  });
+
+  it('clip-rn50 is checked against its full SHA-256 (the folder name of its URL): a stand-in is refused, nothing cached', async () => {
+    server.routes.set('/mirror/RN50.pt', { body: readFileSync(join(ARCH, 'clip_rn50_div16.pt')) });
+    const cache = join(dir, 'cache-clip');
+    const env = { RESNET50_CACHE: cache, RESNET50_WEIGHTS_MIRROR: `${server.url}/mirror` };
+    failsWith(await cliWithEnv(env, 'embed', join(ARCH, 'clip_rn50_div16.input.npy'), '--weights', 'clip-rn50', '--device', 'cpu'), /RN50\.pt: the download does not verify \(SHA-256 [0-9a-f]{64}, expected afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762\)/);
+    expect(existsSync(join(cache, 'RN50.pt'))).toBe(false);
+  });
+
+  it('bit-m-r50x1 (no published hash, recorded at first download) loads by name with the bit preset, CLI and library', async () => {
+    server.routes.set('/mirror/BiT-M-R50x1.npz', { body: readFileSync(join(ARCH, 'bit_r50x1_div16.npz')) });
+    const env = { RESNET50_CACHE: join(dir, 'cache-bit'), RESNET50_WEIGHTS_MIRROR: `${server.url}/mirror` };
+    const out = join(dir, 'bit-named.npy');
+    const r = await cliWithEnv(env, 'embed', join(ARCH, 'bit_r50x1_div16.input.npy'), '--weights', 'bit-m-r50x1', '--device', 'cpu', '--quiet', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expectClose(readNpy(out), readNpy(join(ARCH, 'bit_r50x1_div16.features.npy')), 1e-4, 'BiT features by name');
+    expect(existsSync(join(env.RESNET50_CACHE, 'BiT-M-R50x1.npz'))).toBe(true);
+    Object.assign(process.env, env);
+    try {
+      const model = await ResNet50.load('bit-m-r50x1', { device: 'cpu' });
+      expect([model.arch, model.preset, model.featureDim, model.numClasses]).toEqual(['bit-r50x1', 'bit', 128, 10]);
+      model.dispose();
+    } finally {
+      for (const k of Object.keys(env)) delete process.env[k];
+    }
   });
 
   it("are fetched from RESNET50_WEIGHTS_MIRROR by file name and checked against torchvision's hash prefix", async () => {

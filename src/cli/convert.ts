@@ -1,9 +1,11 @@
 // `resnet50 convert <in.pth|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn]`: any
 // weights file this CLI reads, written as safetensors that PyTorch's safetensors loader accepts.
-//   default     the state dict under torchvision's names: checkpoint wrappers ('state_dict', 'model')
+//   default     the state dict under its own names: checkpoint wrappers ('state_dict', 'model')
 //               unwrapped, `module.`/`model.` prefixes removed; floating-point tensors as --dtype
-//               (default f32), I64 tensors (BatchNorm's num_batches_tracked) unchanged. Loads with
-//               torchvision.models.resnet50().load_state_dict(…, strict=True).
+//               (default f32), I64 tensors (BatchNorm's num_batches_tracked) unchanged. A torchvision
+//               ResNet-50 loads with torchvision.models.resnet50().load_state_dict(…, strict=True);
+//               CLIP RN50 (TorchScript, visual.* and the text tower) and BiT R50x1 (.npz, Google's
+//               names, HWIO) keep their names, by which --weights tells them apart when read back.
 //   --fold-bn   the model as this engine runs it: each conv's BatchNorm (eval mode, eps 1e-5) folded
 //               into `<conv>.weight` and a new `<conv>.bias`, no BatchNorm tensors, fc.* unchanged.
 //               `--weights` reads it back; in PyTorch it fits a ResNet-50 whose convs have biases and
@@ -14,7 +16,7 @@ import { stripPrefix } from '../weights/resnet.ts';
 import type { TensorArchive } from '../weights/archive.ts';
 import { f32ToF16Bits } from '../tensor/tensor.ts';
 import { CliError, writeAtomic } from './files.ts';
-import { loadResNetArchive, readWeightsArchive, resolveWeights, type ResolvedWeights } from './weights.ts';
+import { archiveArch, loadResNetArchive, readWeightsArchive, resolveWeights, type ResolvedWeights } from './weights.ts';
 
 export const CONVERT_USAGE = 'resnet50 convert <in.pth|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn]';
 
@@ -33,6 +35,10 @@ export async function convert(paths: readonly string[], opts: ConvertOptions): P
   if (dtype !== 'f32' && dtype !== 'f16') throw new CliError(`--dtype must be f32 or f16, got '${dtype}'`);
   const weights = await resolveWeights(input, 'embed');
   const archive = await readWeightsArchive(weights.path);
+  const arch = archiveArch(archive, undefined);
+  if (opts['fold-bn'] && arch !== 'torchvision') {
+    throw new CliError(`${input}: --fold-bn folds a torchvision ResNet-50's BatchNorms; these are ${arch} weights (convert them without it)`);
+  }
   let tensors: TensorToWrite[];
   try {
     tensors = opts['fold-bn'] ? foldedTensors(archive, weights, dtype) : stateDictTensors(archive, dtype);

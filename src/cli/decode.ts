@@ -3,7 +3,8 @@
 // mozjpeg's decoder matches the libjpeg-turbo that PIL and OpenCV use bit for bit, and PNG is
 // lossless. The pixels are taken raw, in the file's own colour space and bit depth (no ICC
 // transform: PIL and OpenCV ignore embedded profiles), then turned into RGB per preset: PIL's rules
-// for torchvision (EXIF orientation ignored), OpenCV's for msvision (EXIF orientation applied).
+// for torchvision, clip and bit (EXIF orientation ignored), OpenCV's for msvision (EXIF orientation
+// applied).
 import { applyExifOrientation, toRgb, type RgbImage } from '../image/image.ts';
 import type { Preset } from '../image/preprocess.ts';
 import { CliError, readBytes } from './files.ts';
@@ -36,7 +37,7 @@ export async function decodeImage(bytes: Uint8Array, preset: Preset, source = '<
       : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const rgb = toRgb(
       { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4, data: samples },
-      preset === 'torchvision' ? 'pil' : 'opencv',
+      preset === 'msvision' ? 'opencv' : 'pil',
     );
     return preset === 'msvision' ? applyExifOrientation(rgb, meta.orientation ?? 1) : rgb;
   } catch (e) {

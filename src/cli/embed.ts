@@ -12,7 +12,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { CliError, writeAtomic } from './files.ts';
 import { parseTuning } from './profile.ts';
 import { expandInputs, loadInput, type InputFailure } from './inputs.ts';
-import { loadWeightsFile, resolveWeights } from './weights.ts';
+import { archiveArch, defaultPreset, loadNetworkArchive, parseArch, readWeightsArchive, resolveWeights } from './weights.ts';
 import '../node.ts'; // registers Dawn's WebGPU for ResNet50.fromModel
 
 export interface EmbedOptions {
@@ -21,6 +21,7 @@ export interface EmbedOptions {
   device: string;
   precision: string;
   preset?: string;
+  arch?: string;
   out?: string;
   top: string;
   batch: string;
@@ -57,6 +58,7 @@ function checkOptions(opts: EmbedOptions) {
     device: opts.device as Device,
     precision: opts.precision as Precision,
     preset: opts.preset as Preset | undefined,
+    arch: parseArch(opts.arch),
     top: positiveInteger(opts.top, '--top'),
     batch: positiveInteger(opts.batch, '--batch'),
   };
@@ -85,8 +87,10 @@ export async function embedCommand(command: 'embed' | 'classify', paths: string[
   // A missing weights file, or a failed download, is reported before any GPU work starts; the GPU is
   // then set up while the weights file is read (fromModel takes the model still loading).
   const weights = await resolveWeights(opts.weights, command === 'classify' ? 'classify' : 'embed', { sha256: opts.sha256, quiet: opts.quiet });
-  const preset = o.preset ?? weights.named?.preset ?? 'torchvision';
-  const modelData = loadWeightsFile(weights).then((m) => {
+  const archive = await readWeightsArchive(weights.path);
+  const arch = archiveArch(archive, o.arch);
+  const preset = o.preset ?? defaultPreset(weights, arch);
+  const modelData = Promise.resolve().then(() => loadNetworkArchive(archive, weights, arch)).then((m) => {
     if (command === 'classify' && m.numClasses === null) throw new CliError(`${weights.source}: this model has no classifier (fc); use 'embed' for its features`);
     return m;
   });

@@ -116,8 +116,8 @@ export async function indexDbCommand(argv: string[]): Promise<number> {
   if (files.length === 0) throw new CliError(`${folder}: no .jpg, .jpeg or .png images in this folder`);
   const store = await LanceStore.open(dbLocation(db));
   try {
-    const weights = await readWeightsFile(values.weights, { sha256: values.sha256, quiet });
-    const preset = checkPreset(values.preset ?? weights.named?.preset ?? 'torchvision');
+    const weights = await readWeightsFile(values.weights, { sha256: values.sha256, quiet, arch: values.arch });
+    const preset = checkPreset(values.preset ?? weights.preset);
     const remote = isRemoteWeights(weights.source);
     const settings: StoreSettings = {
       weightsSha256: weights.sha256,
@@ -159,7 +159,7 @@ export async function indexDbCommand(argv: string[]): Promise<number> {
         db: dbLocation(db),
         root: resolve(folder),
         files: part.map(stamp),
-        weights: { source: remote ? weights.source : resolve(weights.path), sha256: weights.sha256 },
+        weights: { source: remote ? weights.source : resolve(weights.path), sha256: weights.sha256, arch: weights.arch },
         preset,
         precision,
         batch,

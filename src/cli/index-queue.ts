@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { SingleBar } from 'cli-progress';
 import type { Preset } from '../image/preprocess.ts';
+import type { Arch } from '../nn/network.ts';
 import type { FileStamp } from '../search/index.ts';
 import type { ImageFailure } from './db-embed.ts';
 import { redact, type RedisTarget } from './redis.ts';
@@ -20,8 +21,8 @@ export interface ShardJob {
   /** the indexed folder, absolute */
   readonly root: string;
   readonly files: readonly FileStamp[];
-  /** a weights path (absolute), name or URL, and the SHA-256 it must have */
-  readonly weights: { readonly source: string; readonly sha256: string };
+  /** a weights path (absolute), name or URL, the SHA-256 it must have, and its architecture */
+  readonly weights: { readonly source: string; readonly sha256: string; readonly arch?: Arch };
   readonly preset: Preset;
   readonly precision: 'f32' | 'f16';
   readonly batch: number;

@@ -6,20 +6,20 @@ import { embedCommand, type EmbedOptions } from './embed.ts';
 import { WEIGHTS_HELP } from './weights.ts';
 
 const USAGE = `usage:
-  resnet50 embed <inputs…> [--weights msvision|<name>|<url>|<file>] [--sha256 HEX] [--preset torchvision|msvision]
-                 [--out <file.npy|.json|.jsonl>] [--batch 8] [--device webgpu|cpu] [--precision f32|f16] [--quiet]
+  resnet50 embed <inputs…> [--weights msvision|<name>|<url>|<file>] [--sha256 HEX] [--preset torchvision|msvision|clip|bit]
+                 [--arch torchvision|clip-rn50|bit-r50x1] [--out <file.npy|.json|.jsonl>] [--batch 8] [--device webgpu|cpu] [--precision f32|f16] [--quiet]
                  [--tuning cached|off|tune]
-      writes the [N, 2048] pooled features (N rows in input order)
+      writes the [N, D] embeddings (N rows in input order; D = 2048 for ResNet-50 and BiT, 1024 for CLIP)
   resnet50 classify <inputs…> [--weights torchvision-v2|…] [--top 5] [same options as embed]
-      writes the [N, 1000] logits and prints the top-k ImageNet classes
+      writes the [N, classes] logits and prints the top-k classes (ImageNet names for 1000 classes, else indices)
   resnet50 info
       prints the WebGPU adapter, its features and limits
   resnet50 probe --train-features X.npy --train-labels y.npy --test-features … --test-labels … [--out report.json]
       linear-probe evaluation of embeddings (logistic regression, λ swept as in CLIP); see 'resnet50 probe --help'
   resnet50 probe --dataset cifar10,…|seed --root <folder> [--weights msvision|…] [--table table.md] [--out report.json]
       the seed's seven benchmarks read from their files as distributed, scored as CLIP did, beside the seed's table
-  resnet50 convert <in.pth|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn]
-      writes a weights file as safetensors (torchvision names, or with BatchNorm folded into the convs)
+  resnet50 convert <in.pth|in.pt|in.npz|in.safetensors> <out.safetensors> [--dtype f32|f16] [--fold-bn] [--arch …]
+      writes a weights file as safetensors (its own names, or with BatchNorm folded into the convs)
   resnet50 tune [--batch 1,8,32] [--precision f32,f16] [--size 224] [--runs 5]
       times every kernel candidate per distinct ResNet-50 layer on this adapter and caches the winners
   resnet50 profile [--batch 1] [--precision f32] [--size 224] [--tuning cached|off|tune] [--json FILE]
@@ -39,9 +39,11 @@ const USAGE = `usage:
 
 inputs: JPEG and PNG images (decoded and preprocessed by --preset: torchvision = Resize(256) with PIL's
 antialiased bilinear, CenterCrop(224), ImageNet normalisation; msvision = the Microsoft Vision Model's
-recipe: BGR, OpenCV bilinear 256×256, crop [16:240]), folders of them (walked in sorted order), and
-preprocessed float32 NCHW tensors in .npy files ([N, 3, H, W] or [3, H, W], H, W ≥ 32). A file that
-cannot be read is reported and skipped; the exit status is then 1.
+recipe: BGR, OpenCV bilinear 256×256, crop [16:240]; clip = Resize(224) with PIL's bicubic,
+CenterCrop(224), CLIP's mean and std; bit = Resize(256) PIL bilinear, CenterCrop(224), mean 0.5,
+std 0.5), folders of them (walked in sorted order), and preprocessed float32 NCHW tensors in .npy
+files ([N, 3, H, W] or [3, H, W], H, W ≥ 32). A file that cannot be read is reported and skipped;
+the exit status is then 1.
 ${WEIGHTS_HELP}`;
 
 const OPTIONS = {
@@ -54,6 +56,7 @@ const OPTIONS = {
   batch: { type: 'string', default: '8' },
   quiet: { type: 'boolean', short: 'q' },
   preset: { type: 'string' },
+  arch: { type: 'string' },
   dtype: { type: 'string' },
   'fold-bn': { type: 'boolean' },
   tuning: { type: 'string', default: 'cached' },

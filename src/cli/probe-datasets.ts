@@ -18,7 +18,9 @@ import type { ProbeImageOptions } from './probe-images.ts';
 import { checkDevice, checkPreset, LazyModel, positiveInteger, readWeightsFile, type WeightsFile } from './search.ts';
 
 /** The image-folder mode's model options, and the benchmark mode's own. */
-export interface ProbeDatasetOptions extends Omit<ProbeImageOptions, 'train' | 'test'> {
+export interface ProbeDatasetOptions extends Omit<ProbeImageOptions, 'train' | 'test' | 'weights'> {
+  /** One table column per weights (none: the default weights). */
+  weights: readonly string[];
   dataset?: string;
   root?: string;
   chunk: string;
@@ -173,25 +175,33 @@ export async function probeDatasets(opts: ProbeDatasetOptions): Promise<number> 
       throw e instanceof CliError ? e : new CliError((e as Error).message);
     }
   }
-  const weights = await readWeightsFile(opts.weights, { sha256: opts.sha256, quiet });
-  const preset = checkPreset(opts.preset ?? weights.named?.preset ?? 'torchvision');
-  const model = new LazyModel(weights, device, precision);
-  const reports: DatasetReport[] = [];
-  try {
-    for (const ds of datasets) {
-      const r = await probeOne(ds, { weights, model, preset, precision, device, batch, chunk, limit, cache: opts['no-cache'] !== true, opts }, note);
-      console.log(`${ds.name}: ${r.metric === 'top1_accuracy' ? 'top-1' : 'mean per-class'} ${r.score.toFixed(2)}% (${r.train} train${r.val !== null ? ` / ${r.val} val` : ''} / ${r.test} test, ${r.classes} classes, λ = ${r.lambda.toExponential(3)})`);
-      reports.push(r);
-    }
-  } finally {
-    model.dispose();
+  if (opts.weights.length > 1 && (opts.sha256 !== undefined || opts.arch !== undefined)) {
+    throw new CliError('--sha256 and --arch apply to one --weights; give them with a single --weights');
   }
-  const column = `this run (${weights.source}, ${preset}${limit !== null ? `, ≤ ${limit} per class` : ''})`;
-  const table = seedTable(reports, column);
+  const runs: { weights: WeightsFile; preset: Preset; reports: DatasetReport[]; average: number }[] = [];
+  for (const source of opts.weights.length ? opts.weights : [undefined]) {
+    const weights = await readWeightsFile(source, { sha256: opts.sha256, quiet, arch: opts.arch });
+    const preset = checkPreset(opts.preset ?? weights.preset);
+    const model = new LazyModel(weights, device, precision);
+    const reports: DatasetReport[] = [];
+    try {
+      for (const ds of datasets) {
+        const r = await probeOne(ds, { weights, model, preset, precision, device, batch, chunk, limit, cache: opts['no-cache'] !== true, opts }, note);
+        const who = opts.weights.length > 1 ? ` [${weights.source}]` : '';
+        console.log(`${ds.name}${who}: ${r.metric === 'top1_accuracy' ? 'top-1' : 'mean per-class'} ${r.score.toFixed(2)}% (${r.train} train${r.val !== null ? ` / ${r.val} val` : ''} / ${r.test} test, ${r.classes} classes, λ = ${r.lambda.toExponential(3)})`);
+        reports.push(r);
+      }
+    } finally {
+      model.dispose();
+    }
+    runs.push({ weights, preset, reports, average: reports.reduce((s, r) => s + r.score, 0) / reports.length });
+  }
+  const limited = limit !== null ? `, ≤ ${limit} per class` : '';
+  const table = seedTable(runs.map((r) => ({ title: `this run (${r.weights.source}, ${r.preset}${limited})`, rows: r.reports })));
   console.log(`\n${table}`);
-  const average = reports.reduce((s, r) => s + r.score, 0) / reports.length;
   if (opts.out !== undefined) {
-    const report = reports.length === 1 ? reports[0] : { datasets: reports, average };
+    const one = (r: (typeof runs)[number]) => (r.reports.length === 1 ? r.reports[0] : { datasets: r.reports, average: r.average });
+    const report = runs.length === 1 ? one(runs[0]) : { runs: runs.map((r) => ({ weights: r.weights.source, preset: r.preset, ...one(r) })) };
     await writeAtomic(opts.out, JSON.stringify(report, null, 2) + '\n');
   }
   if (opts.table !== undefined) await writeAtomic(opts.table, table);

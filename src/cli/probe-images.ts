@@ -34,6 +34,7 @@ export interface ProbeImageOptions {
   weights?: string;
   sha256?: string;
   preset?: string;
+  arch?: string;
   precision: string;
   device: string;
   batch: string;
@@ -204,8 +205,8 @@ export async function imageFolderFeatures(opts: ProbeImageOptions): Promise<Imag
 
   const trainFiles = await scanFolder(opts.train!, 'train');
   const testFiles = await scanFolder(opts.test!, 'test');
-  const weights = await readWeightsFile(opts.weights, { sha256: opts.sha256, quiet });
-  const preset = checkPreset(opts.preset ?? weights.named?.preset ?? 'torchvision');
+  const weights = await readWeightsFile(opts.weights, { sha256: opts.sha256, quiet, arch: opts.arch });
+  const preset = checkPreset(opts.preset ?? weights.preset);
   const trainSet = await readDataset(opts.train!, trainFiles, 'train', note);
   const testSet = await readDataset(opts.test!, testFiles, 'test', note);
   const model = new LazyModel(weights, device, precision);

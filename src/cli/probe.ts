@@ -15,7 +15,8 @@ export const PROBE_USAGE = `usage:
       features with int64/int32 [N] labels; λ is swept over 1e-6…1e6 on a seeded stratified validation
       split of train (unless --lambda is given), the model refit on all of train and scored on test.
       The objective is Σ cross-entropy + λ/2·‖W‖², i.e. scikit-learn's C = 1/λ.
-  resnet50 probe --train <folder> --test <folder> [--weights msvision|<name>|<url>|<file>] [--sha256 HEX] [--preset torchvision|msvision]
+  resnet50 probe --train <folder> --test <folder> [--weights msvision|<name>|<url>|<file>] [--sha256 HEX] [--preset torchvision|msvision|clip|bit]
+                 [--arch torchvision|clip-rn50|bit-r50x1]
                  [--precision f32|f16] [--device webgpu|cpu] [--batch 8] [--no-cache] [--quiet] [same options as above]
       the same probe on images: each folder holds one subfolder per class (torchvision's ImageFolder:
       the class is the subfolder's name, classes sorted, .jpg/.jpeg/.png found recursively). Features
@@ -31,7 +32,10 @@ export const PROBE_USAGE = `usage:
       on train (+ val); mean per-class accuracy for Flowers-102, top-1 for the others. Features are
       cached in <dataset>/.resnet50-cache/ chunk by chunk (--chunk rows each); a stopped run resumes.
       --limit-per-class N: only the first N images of each class in each split (a quick subset run,
-      reported as such). Prints the seed's table with this run's column (--table writes it).`;
+      reported as such). Prints the seed's table with this run's column (--table writes it). --weights
+      may be repeated: one column per weights, each with its own preset (e.g. --weights msvision
+      --weights bit-m-r50x1 --weights clip-rn50 --weights torchvision-v2 for all four models); --out
+      then holds {"runs": [{weights, preset, datasets, average}, …]}.`;
 
 const OPTIONS = {
   'train-features': { type: 'string' },
@@ -48,9 +52,10 @@ const OPTIONS = {
   // the image-folder mode
   train: { type: 'string' },
   test: { type: 'string' },
-  weights: { type: 'string' },
+  weights: { type: 'string', multiple: true },
   sha256: { type: 'string' },
   preset: { type: 'string' },
+  arch: { type: 'string' },
   precision: { type: 'string', default: 'f32' },
   device: { type: 'string', default: 'webgpu' },
   batch: { type: 'string', default: '8' },
@@ -149,10 +154,12 @@ export async function probeCommand(argv: string[]): Promise<number> {
       if (!values.plot.endsWith('.svg')) throw new CliError(`--plot must end in .svg, got ${values.plot}`);
       if (lambda !== undefined) throw new CliError('--plot draws the λ sweep, which --lambda skips');
     }
+    const weights = values.weights ?? [];
     if (datasetMode) {
       const { probeDatasets } = await import('./probe-datasets.ts');
-      return await probeDatasets({ ...values, seed, valSplit, maxIter, lambda });
+      return await probeDatasets({ ...values, weights, seed, valSplit, maxIter, lambda });
     }
+    if (weights.length > 1) throw new CliError('--weights is given once for image folders (several go with --dataset: one table column each)');
 
     let train: LabeledFeatures;
     let test: LabeledFeatures;
@@ -161,7 +168,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
     let failed = false;
     if (imageMode) {
       const { imageFolderFeatures } = await import('./probe-images.ts');
-      const r = await imageFolderFeatures(values);
+      const r = await imageFolderFeatures({ ...values, weights: weights[0] });
       ({ train, test, labelNames, images } = r);
       failed = r.failures.length > 0;
     } else {

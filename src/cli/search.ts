@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { ResNet50, type Device } from '../api.ts';
 import { PRESETS, type Preset } from '../image/preprocess.ts';
+import type { Arch } from '../nn/network.ts';
 import type { Precision } from '../kernels/webgpu/kernels.ts';
 import {
   cosineTopK,
@@ -24,14 +25,14 @@ import {
   type SearchIndex,
 } from '../search/index.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { parseWeights } from '../weights/load.ts';
+import { parseWeightsAsync } from '../weights/load.ts';
 import { CliError, readBytes, writeAtomic } from './files.ts';
 import { SHARD_ATTEMPTS } from './index-queue.ts';
 import { ANN_THRESHOLD, DEFAULT_NPROBES, DEFAULT_REFINE_FACTOR } from './lance-store.ts';
 import { loadInput, type InputFailure } from './inputs.ts';
 import { isRemoteWeights } from '../platform/node-weights-cache.ts';
 import type { NamedWeights } from '../weights/named.ts';
-import { loadResNetArchive, resolveWeights } from './weights.ts';
+import { archiveArch, defaultPreset, loadNetworkArchive, parseArch, resolveWeights } from './weights.ts';
 import '../node.ts'; // registers Dawn's WebGPU for ResNet50.fromModel
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'] as const;
@@ -95,16 +96,36 @@ export interface WeightsFile {
   readonly bytes: Uint8Array;
   /** SHA-256 of the bytes, lowercase hex */
   readonly sha256: string;
+  /** --arch, else told from the tensor names */
+  readonly arch: Arch;
+  /** The preset when --preset names none: the named weights', else the architecture's. */
+  readonly preset: Preset;
 }
 
-/** --weights (a path, URL or name; default msvision), downloaded when needed, read and hashed. */
-export async function readWeightsFile(value: string | undefined, opts: { sha256?: string; quiet?: boolean } = {}): Promise<WeightsFile> {
+/**
+ * --weights (a path, URL or name; default msvision), downloaded when needed, read, hashed, and its
+ * architecture told from the tensor names (the file is parsed, not loaded) unless `arch` is given.
+ */
+export async function readWeightsFile(
+  value: string | undefined,
+  opts: { sha256?: string; quiet?: boolean; arch?: string } = {},
+): Promise<WeightsFile> {
+  const given = parseArch(opts.arch);
   const { path, source, named } = await resolveWeights(value, 'embed', opts);
   const bytes = await readBytes(path, 'weights');
-  return { path, source, named, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+  let arch = given;
+  if (arch === undefined) {
+    try {
+      arch = archiveArch(await parseWeightsAsync(bytes, path), undefined);
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { path, source, named, bytes, sha256, arch, preset: defaultPreset({ named }, arch) };
 }
 
-/** The model, loaded on first use: a run that finds everything cached never parses the weights. */
+/** The model, loaded on first use: a run that finds everything cached never loads the weights. */
 export class LazyModel {
   private model: ResNet50 | null = null;
 
@@ -116,13 +137,14 @@ export class LazyModel {
 
   async get(): Promise<ResNet50> {
     if (!this.model) {
-      let data;
+      let archive;
       try {
-        data = loadResNetArchive(parseWeights(this.weights.bytes, this.weights.path), this.weights);
+        archive = await parseWeightsAsync(this.weights.bytes, this.weights.path);
       } catch (e) {
         throw new CliError((e as Error).message);
       }
-      this.model = await ResNet50.fromModel(data, { device: this.device, precision: this.precision });
+      const network = loadNetworkArchive(archive, this.weights, this.weights.arch);
+      this.model = await ResNet50.fromModel(network, { device: this.device, precision: this.precision, preset: this.weights.preset });
     }
     return this.model;
   }
@@ -238,7 +260,7 @@ export function relativePosix(from: string, to: string): string {
 // index
 
 export const SEARCH_USAGE = `usage:
-  resnet50 index <folder> --weights <file> --out <index.safetensors> [--preset torchvision|msvision]
+  resnet50 index <folder> --weights <file> --out <index.safetensors> [--preset torchvision|msvision|clip|bit] [--arch …]
                  [--batch 8] [--device webgpu|cpu] [--precision f32|f16] [--quiet]
       embeds every .jpg/.jpeg/.png under <folder> (L2-normalised) into a search index; run again on
       the same --out, it embeds only new or changed files (by size and mtime) and drops deleted ones
@@ -274,6 +296,7 @@ export const SEARCH_USAGE = `usage:
 export const EMBEDDING_OPTIONS = {
   weights: { type: 'string' },
   preset: { type: 'string' },
+  arch: { type: 'string' },
   sha256: { type: 'string' },
   batch: { type: 'string', default: '8' },
   device: { type: 'string', default: 'webgpu' },
@@ -331,8 +354,8 @@ async function indexCommand(argv: string[]): Promise<number> {
   const files = await listImages(folder);
   if (files.length === 0) throw new CliError(`${folder}: no ${IMAGE_LIST} images in this folder`);
   const previous = await readExistingIndex(out);
-  const weights = await readWeightsFile(values.weights, { sha256: values.sha256, quiet: values.quiet });
-  const preset = checkPreset(values.preset ?? weights.named?.preset ?? 'torchvision');
+  const weights = await readWeightsFile(values.weights, { sha256: values.sha256, quiet: values.quiet, arch: values.arch });
+  const preset = checkPreset(values.preset ?? weights.preset);
   const settings = { weightsSha256: weights.sha256, preset, precision };
   let reusable = previous;
   if (previous && !sameSettings(previous, settings)) {

@@ -42,19 +42,19 @@ class ModelPool {
   constructor(private readonly device: Device) {}
 
   async take(job: ShardJob): Promise<LazyModel> {
-    const key = `${job.weights.sha256}/${job.precision}`;
+    const key = `${job.weights.sha256}/${job.weights.arch}/${job.precision}`;
     if (key !== this.key) {
       this.idle.splice(0).forEach((m) => m.dispose());
       this.key = key;
     }
     const free = this.idle.pop();
     if (free) return free;
-    const weights = await readWeightsFile(job.weights.source, { sha256: job.weights.sha256, quiet: true });
+    const weights = await readWeightsFile(job.weights.source, { sha256: job.weights.sha256, quiet: true, arch: job.weights.arch });
     return new LazyModel(weights, this.device, checkDevice(this.device, job.precision).precision);
   }
 
   give(job: ShardJob, model: LazyModel): void {
-    if (`${job.weights.sha256}/${job.precision}` === this.key) this.idle.push(model);
+    if (`${job.weights.sha256}/${job.weights.arch}/${job.precision}` === this.key) this.idle.push(model);
     else model.dispose();
   }
 

@@ -1,5 +1,5 @@
 // The seed's published table: linear-probe scores (%) of the Microsoft Vision Model and its three
-// comparisons on the seven benchmarks, and this run's column beside them (markdown).
+// comparisons on the seven benchmarks, and this run's columns (one per --weights) beside them (markdown).
 import type { DatasetName } from './dataset.ts';
 
 export const SEED_COLUMNS = ['Microsoft Vision', 'BiT-M R50x1', 'CLIP RN50', 'torchvision ResNet-50'] as const;
@@ -16,15 +16,29 @@ export const SEED_RESULTS: Record<DatasetName, { title: string; scores: readonly
 
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
-/** The table for the datasets that ran (in the order given), with the average over those rows. */
-export function seedTable(rows: readonly { dataset: DatasetName; score: number }[], column: string): string {
-  const head = ['dataset', ...SEED_COLUMNS, column];
+/** One column of this run: its title and its score on each dataset that ran. */
+export interface RunColumn {
+  readonly title: string;
+  readonly rows: readonly { dataset: DatasetName; score: number }[];
+}
+
+/**
+ * The table for the datasets that ran (in the first column's order; every column scored the same
+ * datasets), one column per run beside the seed's, with the average over those rows.
+ */
+export function seedTable(columns: readonly RunColumn[]): string {
+  const head = ['dataset', ...SEED_COLUMNS, ...columns.map((c) => c.title)];
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const out = [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:')))];
-  for (const r of rows) out.push(line([SEED_RESULTS[r.dataset].title, ...SEED_RESULTS[r.dataset].scores.map((s) => s.toFixed(2)), r.score.toFixed(2)]));
-  if (rows.length) {
-    const avg = SEED_COLUMNS.map((_, c) => mean(rows.map((r) => SEED_RESULTS[r.dataset].scores[c])));
-    out.push(line([`average (${rows.length} of 7)`, ...avg.map((s) => s.toFixed(2)), mean(rows.map((r) => r.score)).toFixed(2)]));
+  const datasets = columns[0]?.rows.map((r) => r.dataset) ?? [];
+  const score = (c: RunColumn, d: DatasetName) => c.rows.find((r) => r.dataset === d)!.score;
+  for (const d of datasets) {
+    out.push(line([SEED_RESULTS[d].title, ...SEED_RESULTS[d].scores.map((s) => s.toFixed(2)), ...columns.map((c) => score(c, d).toFixed(2))]));
+  }
+  if (datasets.length) {
+    const avg = SEED_COLUMNS.map((_, i) => mean(datasets.map((d) => SEED_RESULTS[d].scores[i])));
+    const ours = columns.map((c) => mean(datasets.map((d) => score(c, d))));
+    out.push(line([`average (${datasets.length} of 7)`, ...[...avg, ...ours].map((s) => s.toFixed(2))]));
   }
   return out.join('\n') + '\n';
 }

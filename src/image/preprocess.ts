@@ -4,17 +4,37 @@
 //   msvision     cv2.resize to 256×256 (INTER_LINEAR, aspect not kept) → [16:240, 16:240] → ToTensor
 //                → Normalize, channels B, G, R (the Microsoft Vision Model reads BGR), with mean and
 //                std applied by channel index, so blue uses 0.485 / 0.229
+//   clip         OpenAI CLIP's: Resize(224, BICUBIC) (PIL bicubic, antialiased) → CenterCrop(224) →
+//                ToTensor → Normalize with CLIP's mean and std, channels R, G, B
+//   bit          Google BiT's (timm's config): Resize(256) (PIL bilinear) → CenterCrop(224) → ToTensor
+//                → Normalize with mean 0.5, std 0.5, channels R, G, B
 // The float steps are float32 in PyTorch's order: (v / 255 − mean) / std.
 import { Tensor } from '../tensor/tensor.ts';
 import { rgbImage, roundHalfEven, type RgbImage } from './image.ts';
 import { resizeBilinearCv } from './resize-cv.ts';
-import { resizeShorterSidePil } from './resize-pil.ts';
+import { resizeShorterSidePil, type PilFilter } from './resize-pil.ts';
 
-export type Preset = 'torchvision' | 'msvision';
-export const PRESETS: readonly Preset[] = ['torchvision', 'msvision'];
+export type Preset = 'torchvision' | 'msvision' | 'clip' | 'bit';
+export const PRESETS: readonly Preset[] = ['torchvision', 'msvision', 'clip', 'bit'];
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
+export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
+export const BIT_MEAN = [0.5, 0.5, 0.5] as const;
+export const BIT_STD = [0.5, 0.5, 0.5] as const;
+
+/** The presets that resize the shorter side with PIL, centre-crop 224 and keep RGB order. */
+export const PIL_PRESETS = {
+  torchvision: { size: 256, filter: 'bilinear', mean: IMAGENET_MEAN, std: IMAGENET_STD },
+  clip: { size: 224, filter: 'bicubic', mean: CLIP_MEAN, std: CLIP_STD },
+  bit: { size: 256, filter: 'bilinear', mean: BIT_MEAN, std: BIT_STD },
+} as const satisfies Record<string, { size: number; filter: PilFilter; mean: readonly number[]; std: readonly number[] }>;
+
+/** The mean and std a preset normalises with (by output channel index). */
+export function presetNormalization(preset: Preset): { mean: readonly number[]; std: readonly number[] } {
+  return preset === 'msvision' ? { mean: IMAGENET_MEAN, std: IMAGENET_STD } : PIL_PRESETS[preset];
+}
 
 /** torchvision's CenterCrop offsets [top, left] = int(round((H − h) / 2)), int(round((W − w) / 2)). */
 export function centerCropOffsets(height: number, width: number, cropHeight: number, cropWidth: number): [number, number] {
@@ -63,7 +83,10 @@ export function normalize(
 
 /** The model input for one decoded image: float32 [3, 224, 224]. */
 export function preprocess(img: RgbImage, preset: Preset): Tensor {
-  if (preset === 'torchvision') return normalize(centerCrop(resizeShorterSidePil(img, 256), 224), 'rgb');
   if (preset === 'msvision') return normalize(crop(resizeBilinearCv(img, 256, 256), 16, 16, 224, 224), 'bgr');
+  if (Object.hasOwn(PIL_PRESETS, preset)) {
+    const p = PIL_PRESETS[preset];
+    return normalize(centerCrop(resizeShorterSidePil(img, p.size, p.filter), 224), 'rgb', p.mean, p.std);
+  }
   throw new Error(`unknown preprocessing preset '${preset}' (known: ${PRESETS.join(', ')})`);
 }

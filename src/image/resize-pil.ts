@@ -1,6 +1,8 @@
-// PIL's bilinear resize (Image.resize(size, BILINEAR), what torchvision's Resize does to a PIL
-// image), reproduced to the last bit. A triangle filter whose support grows with the downscale
-// factor (antialiasing), applied separably: a horizontal pass, 8-bit rounding, a vertical pass.
+// PIL's resize (Image.resize(size, BILINEAR | BICUBIC), what torchvision's Resize does to a PIL
+// image), reproduced to the last bit. A filter whose support grows with the downscale factor
+// (antialiasing), applied separably: a horizontal pass, 8-bit rounding, a vertical pass. Bilinear is
+// the triangle (support 1); bicubic Keys' cubic convolution with a = −0.5 (support 2), whose negative
+// lobes can take a sum below 0 or above 255: the clip after each pass is part of the result.
 // Weights are computed in double precision exactly as Pillow's Resample.c does, then fixed to 22
 // fractional bits; each output is (2^21 + Σ pixel·weight) >> 22, clipped to 0–255.
 import { rgbImage, type RgbImage } from './image.ts';
@@ -17,16 +19,35 @@ export interface PilAxisCoefficients {
   readonly weights: Int32Array;
 }
 
-function triangle(x: number): number {
-  const a = Math.abs(x);
-  return a < 1 ? 1 - a : 0;
-}
+export type PilFilter = 'bilinear' | 'bicubic';
 
-/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for the bilinear filter over the whole axis. */
-export function pilCoefficients(inSize: number, outSize: number): PilAxisCoefficients {
+/** Pillow's filters (Resample.c): the kernel and its support at scale 1. */
+const FILTERS: Record<PilFilter, { support: number; kernel: (x: number) => number }> = {
+  bilinear: {
+    support: 1,
+    kernel: (x) => {
+      const a = Math.abs(x);
+      return a < 1 ? 1 - a : 0;
+    },
+  },
+  bicubic: {
+    support: 2,
+    kernel: (x) => {
+      const a = -0.5;
+      const t = Math.abs(x);
+      if (t < 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
+      if (t < 2) return (((t - 5) * t + 8) * t - 4) * a;
+      return 0;
+    },
+  },
+};
+
+/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for `filter` over the whole axis. */
+export function pilCoefficients(inSize: number, outSize: number, filter: PilFilter = 'bilinear'): PilAxisCoefficients {
+  const f = FILTERS[filter];
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
-  const support = 1 * filterScale; // the triangle's support is 1
+  const support = f.support * filterScale;
   const taps = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
@@ -39,7 +60,7 @@ export function pilCoefficients(inSize: number, outSize: number): PilAxisCoeffic
     const n = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
     let sum = 0;
     for (let x = 0; x < n; x++) {
-      k[x] = triangle((x + xmin - center + 0.5) * ss);
+      k[x] = f.kernel((x + xmin - center + 0.5) * ss);
       sum += k[x];
     }
     for (let x = 0; x < n; x++) {
@@ -83,18 +104,18 @@ function pass(
   }
 }
 
-/** PIL's `image.resize((width, height), Image.BILINEAR)` on an RGB image. */
-export function resizePil(img: RgbImage, width: number, height: number): RgbImage {
+/** PIL's `image.resize((width, height), Image.BILINEAR)` (or BICUBIC) on an RGB image. */
+export function resizePil(img: RgbImage, width: number, height: number, filter: PilFilter = 'bilinear'): RgbImage {
   let cur = img;
   if (width !== cur.width) {
     const out = new Uint8Array(width * cur.height * 3);
-    pass(cur.data, out, pilCoefficients(cur.width, width), width, 3, cur.height, cur.width * 3, width * 3, 3);
+    pass(cur.data, out, pilCoefficients(cur.width, width, filter), width, 3, cur.height, cur.width * 3, width * 3, 3);
     cur = rgbImage(width, cur.height, out);
   }
   if (height !== cur.height) {
     const out = new Uint8Array(width * height * 3);
     const rowStride = width * 3;
-    pass(cur.data, out, pilCoefficients(cur.height, height), height, rowStride, width, 3, 3, rowStride);
+    pass(cur.data, out, pilCoefficients(cur.height, height, filter), height, rowStride, width, 3, 3, rowStride);
     cur = rgbImage(width, height, out);
   }
   return cur;
@@ -109,8 +130,8 @@ export function shorterSideSize(width: number, height: number, size: number): [n
   return [Math.trunc((size * width) / height), size];
 }
 
-/** torchvision's `Resize(size)` on a PIL RGB image. */
-export function resizeShorterSidePil(img: RgbImage, size: number): RgbImage {
+/** torchvision's `Resize(size, interpolation)` on a PIL RGB image. */
+export function resizeShorterSidePil(img: RgbImage, size: number, filter: PilFilter = 'bilinear'): RgbImage {
   const [w, h] = shorterSideSize(img.width, img.height, size);
-  return resizePil(img, w, h);
+  return resizePil(img, w, h, filter);
 }

@@ -8,13 +8,13 @@
 // preprocessing after decoding (resize, crop, normalize) is the same code as under Node. For
 // reference-exact inputs, decode under Node (sharp) or pass a preprocessed tensor.
 import type { RgbImage } from '../image/image.ts';
-import { IMAGENET_MEAN, IMAGENET_STD, type Preset } from '../image/preprocess.ts';
+import { presetNormalization, type Preset } from '../image/preprocess.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
 /**
  * Decodes an image (a File, Blob or ImageBitmapSource) to 8-bit RGB. Alpha is dropped without
  * compositing (as PIL's convert('RGB') does); no colour-space conversion and no premultiplication are
- * asked for. `orientation`: 'none' keeps the pixels as stored (PIL, the torchvision preset), 'from-image'
+ * asked for. `orientation`: 'none' keeps the pixels as stored (PIL: the torchvision, clip and bit presets), 'from-image'
  * applies EXIF orientation (OpenCV, the msvision preset).
  */
 export async function decodeImageInBrowser(source: Blob | ImageBitmapSource, orientation: 'none' | 'from-image' = 'none'): Promise<RgbImage> {
@@ -56,10 +56,11 @@ export function tensorToRgba(t: Tensor, preset: Preset): Uint8ClampedArray<Array
   if (c !== 3) throw new Error(`expected 3 channels, got [${t.shape}]`);
   const hw = h * w;
   const out = new Uint8ClampedArray(new ArrayBuffer(hw * 4));
+  const { mean, std } = presetNormalization(preset);
   for (let ch = 0; ch < 3; ch++) {
     const dst = preset === 'msvision' ? 2 - ch : ch; // tensor channel ch holds colour dst
-    const m = IMAGENET_MEAN[ch];
-    const s = IMAGENET_STD[ch];
+    const m = mean[ch];
+    const s = std[ch];
     for (let i = 0; i < hw; i++) out[i * 4 + dst] = Math.round((t.data[ch * hw + i] * s + m) * 255);
   }
   for (let i = 0; i < hw; i++) out[i * 4 + 3] = 255;

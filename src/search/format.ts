@@ -12,7 +12,7 @@
 //     root            the indexed folder, relative to the folder holding the index file ("." if the same)
 //     weights_sha256  SHA-256 (hex) of the weights file's bytes
 //     weights_path    the weights file, relative to the folder holding the index file
-//     preset          "torchvision" | "msvision"
+//     preset          "torchvision" | "msvision" | "clip" | "bit"
 //     precision       "f32" | "f16"
 //     device          the device that computed the latest embeddings ("cpu", "webgpu"): informative
 //

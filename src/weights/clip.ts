@@ -15,8 +15,6 @@ const DEPTHS = [3, 4, 6, 3];
 const P = 'visual.';
 
 export function loadClip(tensors: ReadonlyMap<string, TensorEntry>, source: string, onNotice?: (m: string) => void): Network {
-  const text = [...tensors.keys()].filter((k) => !k.startsWith(P));
-  if (text.length) onNotice?.(`${source}: ignored the text tower and CLIP's other tensors outside visual.* (${listNames('tensors', text)})`);
   const width = tensors.get(`${P}conv3.weight`)?.shape[0] ?? 64;
   const pos = tensors.get(`${P}attnpool.positional_embedding`)?.shape[0] ?? 50;
   const grid = Math.round(Math.sqrt(pos - 1));
@@ -104,6 +102,9 @@ export function loadClip(tensors: ReadonlyMap<string, TensorEntry>, source: stri
     conv: `${a}k_proj+v_proj`, bn: '', inChannels: embed, outChannels: 2 * embed, kernel: 1, stride: 1, padding: 0, weight: kvWeight, bias: kvBias,
   };
   const output: Linear = { inFeatures: embed, outFeatures: outDim, weight: values(`${a}c_proj.weight`), bias: values(`${a}c_proj.bias`) };
+  // Noticed once the tower has loaded: weights that are not CLIP's fail with their one error alone.
+  const text = [...tensors.keys()].filter((k) => !k.startsWith(P));
+  if (text.length) onNotice?.(`${source}: ignored the text tower and CLIP's other tensors outside visual.* (${listNames('tensors', text)})`);
   return describeClip({
     stem: [fold(stem[0]), fold(stem[1]), fold(stem[2])],
     blocks: clipBlocks,

@@ -1,7 +1,8 @@
 // Any supported weights file, from its bytes to a model. The format is told by the first bytes, not
 // the file's name:
 //   'PK\3\4'                                  a zip: torch.save's format since PyTorch 1.6, a TorchScript
-//                                             archive (torch.jit.save), or NumPy's .npz (only .npy records)
+//                                             archive (torch.jit.save), or NumPy's .npz (only .npy records;
+//                                             np.savez_compressed's deflated ones through the async loaders)
 //   PROTO, LONG1 0x1950a86a20f9469cfc6c       a pickle with torch's magic number: the legacy format
 //   'ustar' at byte 257                       a tar: torch.save before PyTorch 0.4, not read
 //   a u64 header length, then '{'             safetensors
@@ -13,8 +14,10 @@ import { isClip, loadClip } from './clip.ts';
 import { isBit, loadBit } from './bit.ts';
 import { isNpz, npzArchive } from './npz.ts';
 import { readZip } from '../formats/zip/zip.ts';
+import { inflateEntries } from '../formats/zip/inflate.ts';
 import { describeResNet } from '../nn/arch/resnet.ts';
 import { ARCHS, type Arch, type Network } from '../nn/network.ts';
+import type { Preset } from '../image/preprocess.ts';
 
 const RESAVE = 're-save it with a recent PyTorch: torch.save(torch.load(old), new)';
 
@@ -49,6 +52,9 @@ export function detectArch(names: Iterable<string>): Arch {
   return isClip(keys) ? 'clip-rn50' : isBit(keys) ? 'bit-r50x1' : 'torchvision';
 }
 
+/** Each architecture's own preprocessing, the default for a file that is not one of the named weights. */
+export const ARCH_PRESETS: Readonly<Record<Arch, Preset>> = { torchvision: 'torchvision', 'clip-rn50': 'clip', 'bit-r50x1': 'bit' };
+
 export function checkArch(value: string, what: string): Arch {
   if (!(ARCHS as readonly string[]).includes(value)) throw new Error(`${what} must be one of ${ARCHS.join(', ')}, got '${value}'`);
   return value as Arch;
@@ -65,4 +71,18 @@ export function loadNetwork(archive: TensorArchive, opts: LoadNetworkOptions = {
 /** A network from a weights file's bytes (.pth, TorchScript, legacy torch.save, .npz or safetensors). */
 export function loadWeights(bytes: Uint8Array, source: string, opts: LoadNetworkOptions = {}): Network {
   return loadNetwork(parseWeights(bytes, source), opts);
+}
+
+/** parseWeights, with an .npz's deflated records (np.savez_compressed) inflated first (DecompressionStream). */
+export async function parseWeightsAsync(bytes: Uint8Array, source: string): Promise<TensorArchive> {
+  if (isZip(bytes)) {
+    const entries = readZip(bytes, source);
+    if (isNpz(entries)) return npzArchive(await inflateEntries(entries, source), source);
+  }
+  return parseWeights(bytes, source);
+}
+
+/** loadWeights for any file parseWeightsAsync reads: what ResNet50.load and the CLI use. */
+export async function loadWeightsAsync(bytes: Uint8Array, source: string, opts: LoadNetworkOptions = {}): Promise<Network> {
+  return loadNetwork(await parseWeightsAsync(bytes, source), opts);
 }

@@ -46,6 +46,21 @@ export const NAMED_WEIGHTS: Readonly<Record<string, NamedWeights>> = {
     ignoreExtraKeys: true,
     description: 'the Microsoft Vision Model ResNet-50 (2048-d embeddings, no classifier)',
   }),
+  'clip-rn50': named({
+    name: 'clip-rn50',
+    url: 'https://openaipublic.azureedge.net/clip/models/afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt',
+    sha256: 'afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762', // the folder name is the file's SHA-256
+    preset: 'clip',
+    ignoreExtraKeys: false,
+    description: "OpenAI CLIP RN50's image tower (1024-d image embeddings, no classifier; the text tower is ignored)",
+  }),
+  'bit-m-r50x1': named({
+    name: 'bit-m-r50x1',
+    url: 'https://storage.googleapis.com/bit_models/BiT-M-R50x1.npz',
+    preset: 'bit',
+    ignoreExtraKeys: false,
+    description: "Google's BiT-M R50x1, trained on ImageNet-21k (2048-d pre-logits, 21,843-class head)",
+  }),
 };
 
 /** The defaults of the CLI's commands: classify with torchvision's best, embed with Microsoft Vision. */

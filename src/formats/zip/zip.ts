@@ -1,4 +1,5 @@
-// The zip container torch.save writes (PyTorch ≥ 1.6), read in place: no copies, no decompression.
+// The zip container torch.save writes (PyTorch ≥ 1.6), read in place: no copies, no decompression
+// (deflated entries, as np.savez_compressed writes them, are inflated by inflate.ts).
 //
 //   [local header 'PK\3\4', name, extra][entry bytes] …   one record per entry
 //   [central directory header 'PK\1\2', name, extra, comment] …   one per entry: the authority
@@ -16,6 +17,13 @@ export interface ZipEntry {
   readonly name: string;
   /** The stored bytes, a view into the file, after checking their CRC-32 (once). */
   read(): Uint8Array;
+  /** 0 stored, 8 deflated (src/formats/zip/inflate.ts reads those), or another method. */
+  readonly method: number;
+  /** The entry's bytes as they lie in the file (compressed when method ≠ 0). */
+  readonly raw: Uint8Array;
+  /** The uncompressed size and CRC-32 the central directory declares. */
+  readonly size: number;
+  readonly crc: number;
 }
 
 const LOCAL_HEADER = 0x04034b50;
@@ -29,7 +37,7 @@ const U32_MAX = 0xffffffff;
 const END_RECORD_SIZE = 22;
 const MAX_COMMENT = 0xffff;
 
-/** The entries of a zip by name; only stored (uncompressed) entries can be read. */
+/** The entries of a zip by name; read() reads stored (uncompressed) entries, inflateEntries() deflated ones. */
 export function readZip(bytes: Uint8Array, source: string): Map<string, ZipEntry> {
   const corrupt = (why: string) => new Error(`${source}: corrupt zip: ${why}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -125,11 +133,16 @@ export function readZip(bytes: Uint8Array, source: string): Map<string, ZipEntry
     let checked = false;
     entries.set(name, {
       name,
+      method,
+      raw: data,
+      size,
+      crc: expectedCrc,
       read() {
         // Entries that cannot be read in place fail only when read: a TorchScript archive compresses
         // its code/ entries, yet its data.pkl is stored and says more about what the file is.
         const unreadable = (why: string) => new Error(`${source}: zip entry ${quote(name)} ${why}`);
         if (encrypted) throw unreadable('is encrypted');
+        if (method === 8) throw unreadable('is deflated; read the file with an async loader (loadWeightsAsync, inflateEntries)');
         if (method !== 0) throw unreadable(`is compressed (method ${method}); torch.save stores entries uncompressed — was the file re-zipped?`);
         if (!checked && crc32(data) !== expectedCrc) throw fail('CRC-32 mismatch: its bytes are damaged');
         checked = true;
@@ -166,7 +179,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 let crcTables: Uint32Array[] | null = null;
 
 /** CRC-32 (ISO-HDLC, as zip uses), eight bytes per step ("slicing by 8"). */
-function crc32(data: Uint8Array): number {
+export function crc32(data: Uint8Array): number {
   const t = (crcTables ??= makeCrcTables());
   const [t0, t1, t2, t3, t4, t5, t6, t7] = t;
   let crc = 0xffffffff;

@@ -3,7 +3,8 @@
 // (shaders/preprocess_*.wgsl), bit-exact with the CPU reference (src/image/preprocess.ts):
 //
 //   torchvision  preprocess_pil_h (PIL's horizontal pass, crop columns only, 8-bit rounding) →
-//                preprocess_pil_v (vertical pass for the crop rows + normalise + layout)
+//   clip, bit    preprocess_pil_v (vertical pass for the crop rows + normalise + layout); the filter
+//                (bilinear, or bicubic for clip) is only the coefficient tables the kernels read
 //   msvision     preprocess_cv (OpenCV's 2×2 fixed-point blend + normalise + layout, one pass)
 //
 // The integer arithmetic is the reference's, on the reference's own coefficient tables
@@ -26,9 +27,9 @@
 //   await pre.encode(encoder, prepared, inputBuffer, { layout: 'nhwc4', offset: i * pre.outputBytes('nhwc4') });
 //   device.queue.submit([encoder.finish()]); prepared.destroy();
 import { rgbImage, type RgbImage } from '../../image/image.ts';
-import { centerCropOffsets, IMAGENET_MEAN, IMAGENET_STD, normalize, PRESETS, type Preset } from '../../image/preprocess.ts';
+import { centerCropOffsets, IMAGENET_MEAN, IMAGENET_STD, normalize, PIL_PRESETS, PRESETS, type Preset } from '../../image/preprocess.ts';
 import { cvCoefficients } from '../../image/resize-cv.ts';
-import { pilCoefficients, shorterSideSize } from '../../image/resize-pil.ts';
+import { pilCoefficients, shorterSideSize, type PilFilter } from '../../image/resize-pil.ts';
 import { Tensor } from '../../tensor/tensor.ts';
 import { compileShaderModule, GpuError } from './device.ts';
 import { foldGroups } from './kernels.ts';
@@ -43,8 +44,10 @@ const MAP_READ = 0x01;
 
 /** What the kernels compute for one image: a resize, a crop of the resized image, a normalisation. */
 export interface PreprocessSpec {
-  /** PIL's antialiased bilinear (two passes) or OpenCV's INTER_LINEAR. */
+  /** PIL's antialiased resize (two passes) or OpenCV's INTER_LINEAR. */
   readonly resize: 'pil' | 'cv';
+  /** PIL's filter (default bilinear). */
+  readonly filter?: PilFilter;
   /** The resized size. */
   readonly width: number;
   readonly height: number;
@@ -61,22 +64,25 @@ export interface PreprocessSpec {
 
 /** The spec `preprocess(img, preset)` follows for a width × height image. */
 export function presetSpec(preset: Preset, width: number, height: number): PreprocessSpec {
-  const norm = { mean: IMAGENET_MEAN, std: IMAGENET_STD };
-  if (preset === 'torchvision') {
-    const [w, h] = shorterSideSize(width, height, 256);
-    const [top, left] = centerCropOffsets(h, w, 224, 224);
-    return { resize: 'pil', width: w, height: h, top, left, cropWidth: 224, cropHeight: 224, order: 'rgb', ...norm };
-  }
   if (preset === 'msvision') {
-    return { resize: 'cv', width: 256, height: 256, top: 16, left: 16, cropWidth: 224, cropHeight: 224, order: 'bgr', ...norm };
+    return {
+      resize: 'cv', width: 256, height: 256, top: 16, left: 16, cropWidth: 224, cropHeight: 224, order: 'bgr',
+      mean: IMAGENET_MEAN, std: IMAGENET_STD,
+    };
+  }
+  if (Object.hasOwn(PIL_PRESETS, preset)) {
+    const { size, filter, mean, std } = PIL_PRESETS[preset];
+    const [w, h] = shorterSideSize(width, height, size);
+    const [top, left] = centerCropOffsets(h, w, 224, 224);
+    return { resize: 'pil', filter, width: w, height: h, top, left, cropWidth: 224, cropHeight: 224, order: 'rgb', mean, std };
   }
   throw new GpuError(`unknown preprocessing preset '${preset}' (known: ${PRESETS.join(', ')})`);
 }
 
 /** A resize alone (the whole resized image, 8-bit): what the 'rgb8' layout returns. */
-export function resizeSpec(resize: 'pil' | 'cv', width: number, height: number): PreprocessSpec {
+export function resizeSpec(resize: 'pil' | 'cv', width: number, height: number, filter?: PilFilter): PreprocessSpec {
   return {
-    resize, width, height, top: 0, left: 0, cropWidth: width, cropHeight: height, order: 'rgb',
+    resize, ...(filter && { filter }), width, height, top: 0, left: 0, cropWidth: width, cropHeight: height, order: 'rgb',
     mean: IMAGENET_MEAN, std: IMAGENET_STD,
   };
 }
@@ -139,11 +145,11 @@ const PARAM_WORDS = 12;
  * One axis of a PIL resize, for outputs first … first + n − 1: records [start, count, taps weights],
  * and the source range [lo, hi) they read.
  */
-function pilAxis(inSize: number, outSize: number, first: number, n: number): { taps: number; rec: Int32Array; lo: number; hi: number } {
+function pilAxis(inSize: number, outSize: number, filter: PilFilter, first: number, n: number): { taps: number; rec: Int32Array; lo: number; hi: number } {
   // A same-size axis is skipped by PIL (and resizePil); an identity table computes the same.
   const c = inSize === outSize
     ? { taps: 1, start: Int32Array.from({ length: outSize }, (_, i) => i), count: new Int32Array(outSize).fill(1), weights: new Int32Array(outSize).fill(1 << 22) }
-    : pilCoefficients(inSize, outSize);
+    : pilCoefficients(inSize, outSize, filter);
   const stride = c.taps + 2;
   const rec = new Int32Array(n * stride);
   let lo = Infinity;
@@ -193,8 +199,9 @@ function buildTables(spec: PreprocessSpec, srcW: number, srcH: number): Tables {
   let rows = 0;
   let row0 = 0;
   if (spec.resize === 'pil') {
-    const ax = pilAxis(srcW, width, left, cw);
-    const ay = pilAxis(srcH, height, top, ch);
+    const filter = spec.filter ?? 'bilinear';
+    const ax = pilAxis(srcW, width, filter, left, cw);
+    const ay = pilAxis(srcH, height, filter, top, ch);
     // The horizontal pass computes only the source rows the crop's rows read: row0 … row0 + rows − 1;
     // the vertical records address those rows from 0.
     row0 = ay.lo;
@@ -228,6 +235,9 @@ function checkSpec(spec: PreprocessSpec, srcW: number, srcH: number): void {
   }
   if (!Number.isInteger(srcW) || !Number.isInteger(srcH) || srcW < 1 || srcH < 1) throw new GpuError(`invalid image size ${srcW}×${srcH}`);
   if (spec.mean.length !== 3 || spec.std.length !== 3) throw new GpuError('mean and std need 3 values');
+  if (spec.filter !== undefined && spec.filter !== 'bilinear' && spec.filter !== 'bicubic') {
+    throw new GpuError(`unknown PIL filter '${spec.filter}' (known: bilinear, bicubic)`);
+  }
 }
 
 /**
@@ -635,9 +645,9 @@ export class GpuPreprocessor {
     return new Tensor(layout === 'nchw' ? [1, 3, h, w] : [1, h, w, 4], data);
   }
 
-  /** The resize stage alone: the whole resized image, by the same kernels ('rgb8' layout). */
-  async resize(img: RgbImage, method: 'pil' | 'cv', width: number, height: number): Promise<RgbImage> {
-    const bytes = await this.runBytes(img, resizeSpec(method, width, height), 'rgb8');
+  /** The resize stage alone: the whole resized image, by the same kernels ('rgb8' layout); `filter` for 'pil'. */
+  async resize(img: RgbImage, method: 'pil' | 'cv', width: number, height: number, filter?: PilFilter): Promise<RgbImage> {
+    const bytes = await this.runBytes(img, resizeSpec(method, width, height, filter), 'rgb8');
     const words = new Uint32Array(bytes.buffer, bytes.byteOffset, width * height);
     const out = new Uint8Array(width * height * 3);
     for (let i = 0; i < words.length; i++) {
