@@ -97,7 +97,12 @@ describe('weights from an http URL', () => {
     const r = await cliWithEnv({ RESNET50_CACHE: join(dir, 'cache-resume') }, 'classify', X2, '--weights', `${server.url}/cut-once.safetensors`, '--device', 'cpu', '--quiet', '--out', join(dir, 'resumed.npy'));
     expect(r.code, r.stderr).toBe(0);
     const tries = server.requests.slice(before).filter((q) => q.path === '/cut-once.safetensors');
-    expect(tries.map((q) => q.range)).toEqual([null, `bytes=${WEIGHTS.length >> 1}-`]);
+    // The server sends half, then drops the connection. Chunks the stream had queued but not yet
+    // handed to the reader when the drop arrived are lost with it, so the resume starts at most there.
+    expect(tries.map((q) => q.range?.replace(/\d+/, 'N') ?? null)).toEqual([null, 'bytes=N-']);
+    const resumedAt = Number(/\d+/.exec(tries[1].range!)![0]);
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(resumedAt).toBeLessThanOrEqual(WEIGHTS.length >> 1);
     expectClose(readNpy(join(dir, 'resumed.npy')), LOGITS, 1e-4, 'logits through a resumed download');
   });
 
