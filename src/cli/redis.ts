@@ -1,6 +1,9 @@
 // Redis URLs for the job queue (`--queue redis://[user:password@]host:port[/db]`, or rediss:// for
 // TLS): parsed into ioredis options, shown with the password masked, and checked once up front so
-// that an unreachable or refusing server is one clear error instead of endless reconnects.
+// that an unreachable, silent or refusing server is one clear error instead of endless reconnects.
+// rediss:// verifies the server's certificate against Node's CAs; a private CA is given the way
+// Node takes one, NODE_EXTRA_CA_CERTS=ca.pem.
+import { isIP } from 'node:net';
 import type { RedisOptions } from 'bullmq';
 import { CliError } from './files.ts';
 
@@ -23,13 +26,15 @@ export function parseRedisUrl(value: string): RedisTarget {
   const username = decodeURIComponent(url.username);
   const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) throw new CliError(`--queue: the database number must be a non-negative integer, got '${url.pathname.slice(1)}'`);
+  const host = url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
   const options: RedisOptions = {
-    host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    host,
     port: url.port ? Number(url.port) : 6379,
     db,
     ...(username ? { username } : {}),
     ...(password ? { password } : {}),
-    ...(url.protocol === 'rediss:' ? { tls: { servername: url.hostname } } : {}),
+    // SNI names a host; for an IP address Node checks the certificate against the address instead
+    ...(url.protocol === 'rediss:' ? { tls: isIP(host) ? {} : { servername: host } } : {}),
   };
   const auth = username || password ? `${username}${password ? ':***' : ''}@` : '';
   const shown = `${url.protocol}//${auth}${url.host}${db ? `/${db}` : ''}`;
@@ -41,20 +46,30 @@ export function redact(message: string, target: RedisTarget): string {
   return target.password ? message.split(target.password).join('***') : message;
 }
 
-/** Connects once without retrying and pings; throws one CliError when that fails. */
+/** Why a connection failed, in a few words (TLS certificate errors with how to trust a private CA). */
+function reason(err: NodeJS.ErrnoException, tls: boolean): string {
+  if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(err.message)) return 'it refused the credentials';
+  if (tls && /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ALTNAME/.test(err.code ?? '')) return `${err.message} (${err.code}; a private CA is trusted with NODE_EXTRA_CA_CERTS=ca.pem)`;
+  return err.code ?? err.message;
+}
+
+/** Connects once without retrying and pings, all within `timeoutMs`; throws one CliError when that fails. */
 export async function checkRedis(target: RedisTarget, timeoutMs = 5000): Promise<void> {
   const { Redis } = await import('ioredis');
   const client = new Redis({ ...target.options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
   let socketError: NodeJS.ErrnoException | null = null;
   client.on('error', (e) => (socketError ??= e)); // reported below, once
+  let timer: NodeJS.Timeout | undefined;
+  // a server that accepts the connection but never answers (not Redis, TLS against plain) must not hang
+  const silent = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('no answer'), { code: `no answer within ${timeoutMs / 1000} s` })), timeoutMs);
+  });
   try {
-    await client.connect();
-    await client.ping();
+    await Promise.race([(async () => (await client.connect(), await client.ping()))(), silent]);
   } catch (e) {
-    const err = socketError ?? (e as NodeJS.ErrnoException);
-    const why = /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(err.message) ? 'it refused the credentials' : err.code ?? err.message;
-    throw new CliError(`cannot reach Redis at ${target.shown}: ${redact(why, target)}`);
+    throw new CliError(`cannot reach Redis at ${target.shown}: ${redact(reason(socketError ?? (e as NodeJS.ErrnoException), 'tls' in target.options), target)}`);
   } finally {
+    clearTimeout(timer);
     client.disconnect();
   }
 }
