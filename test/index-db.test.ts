@@ -102,6 +102,7 @@ describe('resnet50 index --db (LanceDB) and the BullMQ queue', () => {
     expect(db.code, db.stderr).toBe(1);
     expect(db.stderr).toMatch(/resnet50 index: skipped .*broken\.jpg/);
     expect(db.stdout).toContain(`${refDb}: ${IMAGES} image(s), 256-d (${IMAGES} embedded, 0 imported, 0 unchanged, 0 removed, 1 skipped)`);
+    expect(db.stdout).not.toContain('vector index'); // far below the default 100,000-row threshold
     const rows = await rowsOf(refDb);
     expect(rows.size).toBe(IMAGES);
     for (const r of rows.values()) expect(Math.hypot(...r.vector)).toBeCloseTo(1, 5);
