@@ -1,19 +1,29 @@
-// avgpool.wgsl: global average pool, NHWC [N, H, W, C] → [N, C], summed in f32.
+// avgpool.wgsl: average pool over KH×KW windows with stride (KH, KW), no padding, on NHWC, summed in
+// f32. The global average pool is the one window covering the image (KH = H, KW = W, OH = OW = 1);
+// CLIP's 2×2/2 pool (nn.AvgPool2d(2)) is KH = KW = 2, OH = ⌊H/2⌋, OW = ⌊W/2⌋.
 //
 // Buffers (S4 holds 4 stored values):
-//   X [N, H·W, C] as S4 [N·H·W, C4]
-//   Y [N, C]      as S4 [N, C4]
+//   X [N, H, W, C]    as S4 [N·H·W, C4]
+//   Y [N, OH, OW, C]  as S4 [N·OH·OW, C4]
 //
-// One invocation per output vec4 (n, c4), looping over the H·W pixels; workgroups of WG invocations,
-// numbered linearly (wid.x + wid.y · num_workgroups.x). The generated preamble defines S4
-// (vec4<f32>; in f16 mode vec2<u32>, 4 IEEE halves packed in pairs), load4 / store4 (S4 ↔ vec4<f32>),
-// and WG.
+// One invocation per output vec4 (n, oy, ox, c4), looping over its window row by row; workgroups of
+// WG invocations, numbered linearly (wid.x + wid.y · num_workgroups.x). The generated preamble
+// defines S4 (vec4<f32>; in f16 mode vec2<u32>, 4 IEEE halves packed in pairs), load4 / store4
+// (S4 ↔ vec4<f32>), and WG.
 
 struct Params {
   total: u32,
-  HW: u32,
+  H: u32,
+  W: u32,
   C4: u32,
-  invHW: f32,
+  OH: u32,
+  OW: u32,
+  KH: u32,
+  KW: u32,
+  invK: f32,
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -28,12 +38,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let idx = (wid.x + wid.y * nwg.x) * WG + lid.x;
   if (idx >= p.total) { return; }
   let c4 = idx % p.C4;
-  let n = idx / p.C4;
+  let m = idx / p.C4;
+  let ox = m % p.OW;
+  let t = m / p.OW;
+  let oy = t % p.OH;
+  let n = t / p.OH;
   var s = vec4<f32>(0.0);
-  var at = n * p.HW * p.C4 + c4;
-  for (var i = 0u; i < p.HW; i++) {
-    s += load4(X[at]);
-    at += p.C4;
+  for (var dy = 0u; dy < p.KH; dy++) {
+    var at = ((n * p.H + oy * p.KH + dy) * p.W + ox * p.KW) * p.C4 + c4;
+    for (var dx = 0u; dx < p.KW; dx++) {
+      s += load4(X[at]);
+      at += p.C4;
+    }
   }
-  Y[idx] = store4(s * p.invHW);
+  Y[idx] = store4(s * p.invK);
 }

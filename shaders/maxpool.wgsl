@@ -1,4 +1,6 @@
-// maxpool.wgsl: 3×3 max pool, stride 2, padding 1, on NHWC (padding never wins: it is skipped).
+// maxpool.wgsl: 3×3 max pool, stride 2, padding 1, on NHWC. The padding never wins (it is skipped:
+// torchvision), or with zeroPad = 1 it is a 0 like any pixel (BiT: ConstantPad2d(1, 0), MaxPool2d(3, 2)),
+// so a window that touches it takes max(·, 0).
 //
 // Buffers (S4 holds 4 stored values):
 //   X [N, H, W, C]    as S4 [N·H·W, C4]
@@ -17,7 +19,7 @@ struct Params {
   C4: u32,
   OH: u32,
   OW: u32,
-  pad0: u32,
+  zeroPad: u32,
   pad1: u32,
 }
 
@@ -42,6 +44,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let cx = ox * 2u;
   let base = n * p.H;
   var v = load4(X[((base + cy) * p.W + cx) * p.C4 + c4]);
+  if (p.zeroPad != 0u && (cy < 1u || cx < 1u || cy + 2u > p.H || cx + 2u > p.W)) { v = max(v, vec4<f32>(0.0)); }
   for (var dy = 0u; dy < 3u; dy++) {
     let iy = cy + dy;
     if (iy < 1u || iy > p.H) { continue; }

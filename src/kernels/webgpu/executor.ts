@@ -15,12 +15,14 @@ import { checkInput, type Engine, type EngineOutput } from '../../nn/engine.ts';
 import { forward, type StageName } from '../../nn/forward.ts';
 import type { FoldedConv, Linear, ResNetModel } from '../../nn/model.ts';
 import { asNetwork } from '../../nn/arch/resnet.ts';
-import type { Network } from '../../nn/network.ts';
+import type { AttentionTokens, GroupNorm, Network } from '../../nn/network.ts';
 import { outputSize } from '../../nn/spec.ts';
 import { f16BitsToF32, Tensor } from '../../tensor/tensor.ts';
 import { placeInArenas, type Lifetime } from './arena.ts';
 import { GpuContext, GpuError, type LimitOverrides } from './device.ts';
 import {
+  attentionParams,
+  attentionTokensParams,
   avgPoolParams,
   bytesPerElement,
   convKernel,
@@ -28,6 +30,8 @@ import {
   foldGroups,
   gemmDefs,
   gemmParams,
+  groupNormApplyParams,
+  groupNormStatsParams,
   im2colParams,
   maxPoolParams,
   convPacking,
@@ -97,8 +101,20 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 /** Weights on the GPU, packed straight into mapped buffers on first use and shared by every plan of a runtime. */
 class WeightStore {
   private readonly map = new Map<object, GpuWeights>();
+  /** f32 parameter tables (GroupNorm's gamma and beta, positional embeddings), by the object they come from. */
+  private readonly tables = new Map<object, GPUBuffer>();
   bytes = 0;
   constructor(private readonly ctx: GpuContext) {}
+
+  table(key: object, label: string, make: () => Float32Array): GPUBuffer {
+    let b = this.tables.get(key);
+    if (!b) {
+      b = this.ctx.upload(label, make(), USAGE_STORAGE);
+      this.bytes += b.size;
+      this.tables.set(key, b);
+    }
+    return b;
+  }
 
   get(key: FoldedConv | Linear, label: string): GpuWeights {
     let w = this.map.get(key);
@@ -122,7 +138,9 @@ class WeightStore {
       w.b.destroy();
       w.bias.destroy();
     }
+    for (const b of this.tables.values()) b.destroy();
     this.map.clear();
+    this.tables.clear();
     this.bytes = 0;
   }
 }
@@ -365,7 +383,7 @@ export class Recorder implements Backend<Sym> {
     return y;
   }
 
-  maxPool(x: Sym): Sym {
+  maxPool(x: Sym, opts: { zeroPadding?: boolean } = {}): Sym {
     this.settle();
     const oh = outputSize(x.h, 3, 2, 1);
     const ow = outputSize(x.w, 3, 2, 1);
@@ -373,7 +391,7 @@ export class Recorder implements Backend<Sym> {
     const inImage = this.imageBytes(x.h, x.w, x.c4);
     const outImage = this.imageBytes(oh, ow, x.c4);
     for (const [s, k] of this.chunks(x.n, [inImage, outImage], 'maxpool')) {
-      this.emit('maxpool', 'maxpool', this.wg, maxPoolParams(this.ctx.config.wg1d, k, x.h, x.w, x.c4, oh, ow), [
+      this.emit('maxpool', 'maxpool', this.wg, maxPoolParams(this.ctx.config.wg1d, k, x.h, x.w, x.c4, oh, ow, opts.zeroPadding), [
         this.slotBind(x.slot, s * inImage, k * inImage),
         this.slotBind(y.slot, s * outImage, k * outImage),
       ], { shape: `${k}×${x.h}×${x.w}×${x.c} 3×3/2 → ${oh}×${ow}`, flops: 0 });
@@ -387,7 +405,7 @@ export class Recorder implements Backend<Sym> {
     const inImage = this.imageBytes(x.h, x.w, x.c4);
     const outImage = this.imageBytes(1, 1, x.c4);
     for (const [s, k] of this.chunks(x.n, [inImage, outImage], 'avgpool')) {
-      this.emit('avgpool', 'avgpool', this.wg, avgPoolParams(this.ctx.config.wg1d, k, x.h * x.w, x.c4), [
+      this.emit('avgpool', 'avgpool', this.wg, avgPoolParams(this.ctx.config.wg1d, k, x.h, x.w, x.c4), [
         this.slotBind(x.slot, s * inImage, k * inImage),
         this.slotBind(y.slot, s * outImage, k * outImage),
       ], { shape: `${k}×${x.h}×${x.w}×${x.c} → ${k}×${x.c}`, flops: 0 });
@@ -395,25 +413,97 @@ export class Recorder implements Backend<Sym> {
     return y;
   }
 
-  // CLIP's and BiT's own ops have CPU reference ops only so far: a clear refusal, not a wrong result.
-  private noKernel(op: string): never {
-    throw new GpuError(`${op} has no WebGPU kernel yet (CLIP RN50 and BiT R50x1 run on the cpu device)`);
+  /** size×size average pool, stride size (CLIP): the avgpool kernel on windows. */
+  avgPool(x: Sym, size: number): Sym {
+    this.settle();
+    const [oh, ow] = [Math.floor(x.h / size), Math.floor(x.w / size)];
+    if (oh < 1 || ow < 1) throw new GpuError(`avgpool: input ${x.h}×${x.w} is smaller than the ${size}×${size} window`);
+    const y = this.value(x.n, oh, ow, x.c, `avgpool ${size}×${size}`);
+    const inImage = this.imageBytes(x.h, x.w, x.c4);
+    const outImage = this.imageBytes(oh, ow, x.c4);
+    for (const [s, k] of this.chunks(x.n, [inImage, outImage], 'avgpool')) {
+      this.emit(`avgpool ${size}×${size}`, 'avgpool', this.wg, avgPoolParams(this.ctx.config.wg1d, k, x.h, x.w, x.c4, size), [
+        this.slotBind(x.slot, s * inImage, k * inImage),
+        this.slotBind(y.slot, s * outImage, k * outImage),
+      ], { shape: `${k}×${x.h}×${x.w}×${x.c} ${size}×${size}/${size} → ${oh}×${ow}`, flops: 0 });
+    }
+    return y;
   }
 
-  avgPool(): Sym {
-    return this.noKernel('the 2×2 average pool');
+  /** GroupNorm (+ ReLU): per-(image, group) statistics into a small f32 scratch, then the normalisation. */
+  groupNorm(x: Sym, gn: GroupNorm, epilogue: { relu: boolean }): Sym {
+    this.settle();
+    if (x.c !== gn.channels || gn.channels % gn.groups !== 0) {
+      throw new GpuError(`${gn.name}: ${x.c} channels, expected ${gn.channels} in ${gn.groups} groups`);
+    }
+    const gb = this.weights.table(gn, `${gn.name} gamma, beta`, () => {
+      const t = new Float32Array(8 * x.c4);
+      t.set(gn.gamma);
+      t.set(gn.beta, 4 * x.c4);
+      return t;
+    });
+    const stats = this.alloc(x.n * gn.groups * 8, `${gn.name} statistics`);
+    const y = this.value(x.n, x.h, x.w, x.c, gn.name);
+    const hw = x.h * x.w;
+    const cg = gn.channels / gn.groups;
+    const image = this.imageBytes(x.h, x.w, x.c4);
+    const st = this.slotBind(stats, 0, x.n * gn.groups * 8);
+    for (const [s, k] of this.chunks(x.n, [image], gn.name)) {
+      const xs = this.slotBind(x.slot, s * image, k * image);
+      const shape = `${k}×${x.h}×${x.w}×${x.c} in ${gn.groups} groups`;
+      this.emit(`${gn.name}: statistics`, 'groupnorm_stats', this.wg,
+        groupNormStatsParams(k, hw, x.c4, cg, gn.groups, s, gn.eps), [xs, st], { shape, flops: 0 });
+      this.emit(`${gn.name}: normalise${epilogue.relu ? ' + ReLU' : ''}`, 'groupnorm_apply', this.wg,
+        groupNormApplyParams(this.ctx.config.wg1d, k, hw, x.c4, cg, gn.groups, s, epilogue.relu),
+        [xs, st, this.fixedBind(gb), this.slotBind(y.slot, s * image, k * image)], { shape, flops: 0 });
+    }
+    return y;
   }
 
-  groupNorm(): Sym {
-    return this.noKernel('GroupNorm');
+  attentionTokens(x: Sym, mean: Sym, t: AttentionTokens): Sym {
+    this.settle();
+    if (x.c !== t.channels || x.h !== t.grid || x.w !== t.grid || mean.c !== x.c || mean.h * mean.w !== 1) {
+      throw new GpuError(
+        `${t.name}: the attention pool takes a ${t.grid}×${t.grid} map of ${t.channels} channels ` +
+          `(a ${32 * t.grid}×${32 * t.grid} input), got ${x.h}×${x.w} of ${x.c}`,
+      );
+    }
+    const l = 1 + t.grid * t.grid;
+    const pos = this.weights.table(t, `${t.name} positional embedding`, () => {
+      const p = new Float32Array(l * 4 * x.c4);
+      for (let i = 0; i < l; i++) p.set(t.positional.subarray(i * t.channels, (i + 1) * t.channels), i * 4 * x.c4);
+      return p;
+    });
+    const y = this.value(x.n, l, 1, x.c, t.name);
+    const [inImage, meanImage, outImage] = [this.imageBytes(x.h, x.w, x.c4), this.imageBytes(1, 1, x.c4), this.imageBytes(l, 1, x.c4)];
+    for (const [s, k] of this.chunks(x.n, [inImage, meanImage, outImage], t.name)) {
+      this.emit(`${t.name}: tokens`, 'attention_tokens', this.wg, attentionTokensParams(this.ctx.config.wg1d, k, l, x.c4), [
+        this.slotBind(x.slot, s * inImage, k * inImage),
+        this.slotBind(mean.slot, s * meanImage, k * meanImage),
+        this.fixedBind(pos),
+        this.slotBind(y.slot, s * outImage, k * outImage),
+      ], { shape: `${k}×${x.h}×${x.w}×${x.c} → ${k}×${l}×${x.c}`, flops: 0 });
+    }
+    return y;
   }
 
-  attentionTokens(): Sym {
-    return this.noKernel("CLIP's attention-pool tokens");
-  }
-
-  attention(): Sym {
-    return this.noKernel("CLIP's attention pool");
+  attention(q: Sym, kv: Sym, heads: number): Sym {
+    this.settle();
+    const c = q.c;
+    if (q.h * q.w !== 1 || kv.w !== 1 || kv.n !== q.n || kv.c !== 2 * c || c % heads !== 0) {
+      throw new GpuError(`attention: q [${q.n}, ${q.c}, ${q.h}, ${q.w}] does not fit kv [${kv.n}, ${kv.c}, ${kv.h}, ${kv.w}] with ${heads} heads`);
+    }
+    const l = kv.h;
+    const y = this.value(q.n, 1, 1, c, 'attention');
+    const [qImage, kvImage] = [this.imageBytes(1, 1, q.c4), this.imageBytes(l, 1, kv.c4)];
+    for (const [s, k] of this.chunks(q.n, [qImage, kvImage], 'attention')) {
+      this.emit('attention', 'attention', { ...this.wg, HEADS: heads, HL: heads * l }, attentionParams(k, l, c, c / heads, q.c4, kv.c4), [
+        this.slotBind(q.slot, s * qImage, k * qImage),
+        this.slotBind(kv.slot, s * kvImage, k * kvImage),
+        this.slotBind(y.slot, s * qImage, k * qImage),
+      ], { shape: `${k} queries × ${l} tokens × ${c} channels in ${heads} heads`, flops: 4 * k * l * c });
+    }
+    return y;
   }
 
   linear(x: Sym, fc: Linear): Sym {
@@ -853,7 +943,6 @@ export async function createWebGpuEngine(
     // One at a time, as everything that uses error scopes (they form one stack per device).
     for (const [kernel, defs] of Recorder.resnetKernels(ctx)) await ctx.pipeline(kernel, defs);
     loaded = await weights;
-    if (loaded.arch !== 'torchvision') throw new GpuError(`${loaded.arch} has no WebGPU kernels yet; use the cpu device`);
     await ctx.scoped('uploading weights', () => runtime.preload(loaded));
   } catch (e) {
     runtime.dispose();

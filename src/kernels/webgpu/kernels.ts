@@ -201,16 +201,45 @@ export function im2colParams(
   return { words: Uint32Array.of(m, h, w, c4, oh, ow, k, stride, pad, k * k * c4, 0, 0), groups: Math.ceil(m / wg) };
 }
 
-export function maxPoolParams(wg: number, n: number, h: number, w: number, c4: number, oh: number, ow: number) {
+export function maxPoolParams(
+  wg: number, n: number, h: number, w: number, c4: number, oh: number, ow: number, zeroPadding = false,
+) {
   const total = n * oh * ow * c4;
-  return { words: Uint32Array.of(total, h, w, c4, oh, ow, 0, 0), groups: Math.ceil(total / wg) };
+  return { words: Uint32Array.of(total, h, w, c4, oh, ow, zeroPadding ? 1 : 0, 0), groups: Math.ceil(total / wg) };
 }
 
-export function avgPoolParams(wg: number, n: number, hw: number, c4: number) {
-  const total = n * c4;
-  const words = Uint32Array.of(total, hw, c4, 0);
-  new Float32Array(words.buffer)[3] = 1 / hw;
+/** avgpool.wgsl: k×k windows with stride k ⌊H/k⌋ × ⌊W/k⌋ outputs, or k = 0: the global pool (one H×W window). */
+export function avgPoolParams(wg: number, n: number, h: number, w: number, c4: number, k = 0) {
+  const [kh, kw] = k === 0 ? [h, w] : [k, k];
+  const [oh, ow] = [Math.floor(h / kh), Math.floor(w / kw)];
+  const total = n * oh * ow * c4;
+  const words = Uint32Array.of(total, h, w, c4, oh, ow, kh, kw, 0, 0, 0, 0);
+  new Float32Array(words.buffer)[8] = 1 / (kh * kw);
   return { words, groups: Math.ceil(total / wg) };
+}
+
+/** groupnorm_stats.wgsl: one workgroup per (image, group) of images n0 … n0 + n − 1. */
+export function groupNormStatsParams(n: number, hw: number, c4: number, cg: number, g: number, n0: number, eps: number) {
+  const words = Uint32Array.of(n * g, hw, c4, cg, g, n0, 0, 0);
+  new Float32Array(words.buffer)[6] = eps;
+  return { words, groups: n * g };
+}
+
+/** groupnorm_apply.wgsl: one invocation per output vec4. */
+export function groupNormApplyParams(wg: number, n: number, hw: number, c4: number, cg: number, g: number, n0: number, relu: boolean) {
+  const total = n * hw * c4;
+  return { words: Uint32Array.of(total, hw, c4, cg, g, n0, relu ? 1 : 0, 0), groups: Math.ceil(total / wg) };
+}
+
+/** attention_tokens.wgsl: one invocation per output vec4 of [n, l, c4]. */
+export function attentionTokensParams(wg: number, n: number, l: number, c4: number) {
+  const total = n * l * c4;
+  return { words: Uint32Array.of(total, l, c4, 0), groups: Math.ceil(total / wg) };
+}
+
+/** attention.wgsl: one workgroup per image; c channels in heads of d, kv4 vec4s per token of kv. */
+export function attentionParams(n: number, l: number, c: number, d: number, c4: number, kv4: number) {
+  return { words: Uint32Array.of(n, l, c, d, c4, kv4, 0, 0), groups: n };
 }
 
 export function toNhwcParams(wg: number, n: number, c: number, hw: number, c4: number) {
