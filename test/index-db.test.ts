@@ -1,7 +1,8 @@
 // The LanceDB index store and the BullMQ queue, end to end with real LanceDB files and a real
 // redis-server (test/redis-server.ts): `index --db` against the safetensors index, import, reruns
 // and deletions; two workers of which one is SIGKILLed mid-shard; a shard retried by hand; a corrupt
-// image; an unreachable Redis and a wrong password; the IVF-PQ index above its threshold.
+// image; an unreachable or silent Redis and a wrong password; rediss:// (TLS) with a password and a
+// CA of the test's own; four writers at once; the IVF-PQ index above its threshold.
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
