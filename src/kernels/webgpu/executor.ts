@@ -122,7 +122,14 @@ class WeightStore {
       const panel = panelWidth(this.ctx.config);
       const packing: GemmPacking = 'kernel' in key ? convPacking(key, panel) : linearPacking(key, panel);
       const f16 = this.ctx.precision === 'f16';
-      const b = this.ctx.createFilled(`${label}.weight`, packing.length * (f16 ? 2 : 4), USAGE_STORAGE, (mapped) =>
+      const bytes = packing.length * (f16 ? 2 : 4);
+      if (bytes > this.ctx.maxBinding) {
+        throw new GpuError(
+          `${label}: its ${this.ctx.precision} weights take ${bytes} bytes in one binding, over this adapter's maxStorageBufferBindingSize ` +
+            `${this.ctx.maxBinding} (run it in f16, or on the cpu device)`,
+        );
+      }
+      const b = this.ctx.createFilled(`${label}.weight`, bytes, USAGE_STORAGE, (mapped) =>
         packing.fill(f16 ? new Uint16Array(mapped, 0, packing.length) : new Float32Array(mapped, 0, packing.length)),
       );
       const bias = this.ctx.upload(`${label}.bias`, packing.bias, USAGE_STORAGE);
