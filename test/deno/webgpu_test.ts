@@ -4,7 +4,7 @@
 // stage, full width at 64×64 and 224×224), each within 1e-4 of the CPU output's max |value|; and the
 // Deno entry (src/deno.ts) loading the committed small model from a path, against PyTorch's outputs.
 //
-//   npm run test:deno      (npx deno test --allow-read=test/fixtures --allow-env=RESNET50_DENO_SKIP_224 test/deno/)
+//   npm run test:deno      (npx deno test --allow-read=test/fixtures,/tmp --allow-write=/tmp --allow-env=RESNET50_DENO_SKIP_224,RESNET50_CACHE test/deno/)
 // RESNET50_DENO_SKIP_224=1 leaves out the 224×224 forward (about 15 s of the ~40 s).
 import { denoGpu, npyToTensor, parseNpy, ResNet50 } from '../../src/deno.ts';
 import { formatResult, runSelfTest, type SelfTestReport } from '../../src/platform/selftest.ts';
