@@ -324,7 +324,7 @@ describe('Redis URLs', () => {
 });
 
 describe('LanceStore concurrent writers', () => {
-  it('four handles upserting the same existing paths at once: every commit lands (conflicts retried), one row per path', async () => {
+  it('four handles upserting the same existing paths at once: every commit lands (conflicts retried), one row per path; dedupe() collapses concurrent inserts of one new path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lance-concurrent-'));
     const db = join(dir, 'db');
     const dim = 8;
@@ -342,6 +342,19 @@ describe('LanceStore concurrent writers', () => {
       expect([...rows.keys()].sort()).toEqual(['seed', ...Array.from({ length: 12 }, (_, i) => `p${i}`)].sort());
       for (const r of rows.values()) expect(r.vector).toEqual(row(r.path, r.size).vector); // one writer's row, whole
       for (const [path, r] of rows) if (path !== 'seed') expect(r.size).toBeGreaterThan(0); // rewritten by a writer
+      // Two writers inserting the same new paths at once both commit (LanceDB 0.31): as if so, then dedupe().
+      await Promise.all([stores[0].append([row('new0', 1), row('new1', 1)]), stores[1].append([row('new0', 2), row('new1', 2)])]);
+      const fresh = await LanceStore.open(db); // a handle reads the table's version as of its opening
+      try {
+        expect(await fresh.count()).toBe(13 + 4);
+        expect(await fresh.dedupe()).toBe(2);
+        expect(await fresh.dedupe()).toBe(0);
+      } finally {
+        fresh.close();
+      }
+      const after = await rowsOf(db); // fails on a path with two rows
+      expect(after.size).toBe(15);
+      for (const p of ['new0', 'new1']) expect(after.get(p)!.vector).toEqual(row(p, after.get(p)!.size).vector);
     } finally {
       stores.forEach((s) => s.close());
       rmSync(dir, { recursive: true, force: true });

@@ -185,12 +185,14 @@ export async function indexDbCommand(argv: string[]): Promise<number> {
 
     const after = target ? await LanceStore.open(dbLocation(db)) : store;
     try {
+      const duplicates = await after.dedupe();
       const ann = await after.maintainIndex(annThreshold);
       const count = await after.count();
       if (count === 0) throw new CliError('no image could be read');
       const skipped = failures.length ? `, ${failures.length} skipped` : '';
+      const dupNote = duplicates ? `, ${duplicates} duplicate row(s) of concurrent writers removed` : '';
       const annNote = ann === 'built' ? '; vector index built' : ann === 'updated' ? '; vector index updated' : '';
-      console.log(`${db}: ${count} image(s), ${await after.dim()}-d (${embedded} embedded, ${imported} imported, ${unchanged} unchanged, ${removed.length} removed${skipped})${annNote}`);
+      console.log(`${db}: ${count} image(s), ${await after.dim()}-d (${embedded} embedded, ${imported} imported, ${unchanged} unchanged, ${removed.length} removed${skipped}${dupNote})${annNote}`);
     } finally {
       if (after !== store) after.close();
     }

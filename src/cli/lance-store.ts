@@ -216,6 +216,28 @@ export class LanceStore {
     }
   }
 
+  /**
+   * Collapses rows that share a path to one. Two writers that insert the same new path at the same
+   * moment (two workers on one shard after a lock expired, two `index` runs at once) both commit:
+   * LanceDB's merge-insert does not see the other's row. Returns how many rows were removed.
+   */
+  async dedupe(): Promise<number> {
+    const seen = new Set<string>();
+    const twice = new Set<string>();
+    let total = 0;
+    for (const { path } of await this.stamps()) {
+      total++;
+      if (seen.has(path)) twice.add(path);
+      else seen.add(path);
+    }
+    if (twice.size === 0) return 0;
+    const one = new Map<string, StoreRow>();
+    for (const r of await this.rows([...twice])) one.set(r.path, r);
+    await this.delete([...twice]);
+    await this.append([...one.values()]);
+    return total - seen.size;
+  }
+
   /** The name of the index over `vector`, or null. */
   private async vectorIndex(): Promise<string | null> {
     if (!this.images) return null;

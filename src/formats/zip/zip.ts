@@ -142,7 +142,9 @@ export function readZip(bytes: Uint8Array, source: string): Map<string, ZipEntry
         // its code/ entries, yet its data.pkl is stored and says more about what the file is.
         const unreadable = (why: string) => new Error(`${source}: zip entry ${quote(name)} ${why}`);
         if (encrypted) throw unreadable('is encrypted');
-        if (method === 8) throw unreadable('is deflated; read the file with an async loader (loadWeightsAsync, inflateEntries)');
+        if (method === 8) {
+          throw unreadable('is deflated (method 8): torch.save stores entries uncompressed — was the file re-zipped? (an .npz with deflated records is read by the async loaders: ResNet50.load, loadWeightsAsync)');
+        }
         if (method !== 0) throw unreadable(`is compressed (method ${method}); torch.save stores entries uncompressed — was the file re-zipped?`);
         if (!checked && crc32(data) !== expectedCrc) throw fail('CRC-32 mismatch: its bytes are damaged');
         checked = true;
