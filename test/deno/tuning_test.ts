@@ -45,7 +45,7 @@ Deno.test('Deno tuning store: $RESNET50_CACHE/tuning/<key>.json, atomic, read ba
     await Deno.writeTextFile(`${cache}/tuning/k2.json`, '{not json');
     await rejects(store.load('k2'), new RegExp(`${cache}/tuning/k2\\.json is not JSON`));
     // Outside the folders the test may write to (as a user's cache without --allow-write):
-    await rejects(denoTuningStore('test/fixtures/no-write')!.save('k1', table), /cannot save the tuning table in test\/fixtures\/no-write: run Deno with --allow-read=.* --allow-write=/);
+    await rejects(denoTuningStore('/r50-not-writable/tuning')!.save('k1', table), /cannot save the tuning table in \/r50-not-writable\/tuning: run Deno with --allow-read=.* --allow-write=/);
   } finally {
     if (before === undefined) Deno.env.delete('RESNET50_CACHE');
     else Deno.env.set('RESNET50_CACHE', before);
