@@ -7,6 +7,7 @@ import { randomInput, randomResNet } from '../src/nn/random.ts';
 import { RESNET50 } from '../src/nn/spec.ts';
 import { nodeGpu } from '../src/platform/node-gpu.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
+import { warmRuns } from './warm-runs.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,21 +30,11 @@ const x = new Tensor([batch, 3, size, size], randomInput([batch, 3, size, size],
 for (const precision of values.precision!.split(',') as ('f32' | 'f16')[]) {
   const engine = await createWebGpuEngine(model, gpu, { precision });
   console.log(`${precision}: ${engine.kernelConfig}`);
-  let t = performance.now();
-  await engine.run(x);
-  const first = performance.now() - t;
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    t = performance.now();
-    await engine.run(x);
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  const median = times[Math.floor(times.length / 2)];
+  const { firstMs: first, medianMs: median, minMs, maxMs } = await warmRuns(() => engine.run(x), runs);
   const bytes = await engine.gpuBytes();
   console.log(
     `batch ${batch}, ${size}×${size}, ${precision}: median ${median.toFixed(0)} ms over ${runs} warm runs ` +
-      `(min ${times[0].toFixed(0)}, max ${times.at(-1)!.toFixed(0)}; first run ${first.toFixed(0)} ms; ` +
+      `(min ${minMs.toFixed(0)}, max ${maxMs.toFixed(0)}; first run ${first.toFixed(0)} ms; ` +
       `${((8.2e9 * batch * (size / 224) ** 2) / (median / 1000) / 1e9).toFixed(1)} GFLOP/s); ` +
       `GPU bytes ${(bytes.total / 2 ** 20).toFixed(1)} MiB (weights ${(bytes.weights / 2 ** 20).toFixed(1)}, activations ${(bytes.activations / 2 ** 20).toFixed(1)})`,
   );

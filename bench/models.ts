@@ -9,44 +9,24 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createWebGpuEngine, type WebGpuEngine } from '../src/kernels/webgpu/engine.ts';
 import type { Network } from '../src/nn/network.ts';
-import { randomInput, randomResNet, seededNormal, seededRandom } from '../src/nn/random.ts';
+import { randomInput, randomResNet, seededTensors } from '../src/nn/random.ts';
 import { RESNET50 } from '../src/nn/spec.ts';
 import { nodeGpu } from '../src/platform/node-gpu.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
-import { memoryArchive } from '../src/weights/archive.ts';
 import { loadBit } from '../src/weights/bit.ts';
 import { loadClip } from '../src/weights/clip.ts';
 import type { ResNetModel } from '../src/nn/model.ts';
+import { warmRuns, type WarmTimes } from './warm-runs.ts';
 
 const DEPTHS = [3, 4, 6, 3];
-type Entries = [string, { shape: number[]; data: Float32Array }][];
-
-/** Seeded tensors: weights ~ N(0, 1/fan_in), norm scales in [0.5, 1.5), shifts and means ~ N(0, 0.1), variances in [0.5, 2). */
-function seededTensors(seed: number) {
-  const normal = seededNormal(seed);
-  const uniform = seededRandom(seed ^ 0x9e3779b9);
-  const entries: Entries = [];
-  const fill = (n: number, f: () => number) => Float32Array.from({ length: n }, f);
-  const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-  return {
-    entries,
-    weight(name: string, shape: number[], fanIn: number) {
-      entries.push([name, { shape, data: fill(size(shape), () => normal() / Math.sqrt(fanIn)) }]);
-    },
-    scale: (name: string, n: number) => entries.push([name, { shape: [n], data: fill(n, () => 0.5 + uniform()) }]),
-    shift: (name: string, n: number, shape = [n]) => entries.push([name, { shape, data: fill(n, () => 0.1 * normal()) }]),
-    variance: (name: string, n: number) => entries.push([name, { shape: [n], data: fill(n, () => 0.5 + 1.5 * uniform()) }]),
-  };
-}
-
 /** CLIP RN50's image tower as `visual.*` in its state dict's names (CLIP's model.py, ModifiedResNet). */
 function clipRn50(seed: number): Network {
   const t = seededTensors(seed);
   const conv = (name: string, bn: string, cin: number, cout: number, k: number) => {
     t.weight(`visual.${name}.weight`, [cout, cin, k, k], cin * k * k);
     t.scale(`visual.${bn}.weight`, cout);
-    t.shift(`visual.${bn}.bias`, cout);
-    t.shift(`visual.${bn}.running_mean`, cout);
+    t.normal(`visual.${bn}.bias`, [cout], 0.1);
+    t.normal(`visual.${bn}.running_mean`, [cout], 0.1);
     t.variance(`visual.${bn}.running_var`, cout);
   };
   conv('conv1', 'bn1', 3, 32, 3);
@@ -64,14 +44,14 @@ function clipRn50(seed: number): Network {
       inplanes = 4 * planes;
     }
   });
-  t.shift('visual.attnpool.positional_embedding', 50 * 2048, [50, 2048]);
+  t.normal('visual.attnpool.positional_embedding', [50, 2048], 0.1);
   for (const p of ['q_proj', 'k_proj', 'v_proj']) {
     t.weight(`visual.attnpool.${p}.weight`, [2048, 2048], 2048);
-    t.shift(`visual.attnpool.${p}.bias`, 2048);
+    t.normal(`visual.attnpool.${p}.bias`, [2048], 0.1);
   }
   t.weight('visual.attnpool.c_proj.weight', [1024, 2048], 2048);
-  t.shift('visual.attnpool.c_proj.bias', 1024);
-  return loadClip(memoryArchive(t.entries).tensors, `<CLIP RN50, seed ${seed}>`);
+  t.normal('visual.attnpool.c_proj.bias', [1024], 0.1);
+  return loadClip(t.archive(`<CLIP RN50, seed ${seed}>`).tensors, `<CLIP RN50, seed ${seed}>`);
 }
 
 /** BiT-M R50x1 in the names and HWIO layout of Google's BiT-M-R50x1.npz. */
@@ -80,7 +60,7 @@ function bitMR50x1(seed: number, head: boolean): Network {
   const kernel = (name: string, k: number, cin: number, cout: number) => t.weight(`${name}/standardized_conv2d/kernel`, [k, k, cin, cout], k * k * cin);
   const norm = (name: string, c: number) => {
     t.scale(`${name}/group_norm/gamma`, c);
-    t.shift(`${name}/group_norm/beta`, c);
+    t.normal(`${name}/group_norm/beta`, [c], 0.1);
   };
   kernel('resnet/root_block', 7, 3, 64);
   let cin = 64;
@@ -99,12 +79,12 @@ function bitMR50x1(seed: number, head: boolean): Network {
     }
   });
   t.scale('resnet/group_norm/gamma', cin);
-  t.shift('resnet/group_norm/beta', cin);
+  t.normal('resnet/group_norm/beta', [cin], 0.1);
   if (head) {
     t.weight('resnet/head/conv2d/kernel', [1, 1, cin, 21843], cin);
-    t.shift('resnet/head/conv2d/bias', 21843);
+    t.normal('resnet/head/conv2d/bias', [21843], 0.1);
   }
-  return loadBit(memoryArchive(t.entries).tensors, `<BiT-M R50x1, seed ${seed}>`);
+  return loadBit(t.archive(`<BiT-M R50x1, seed ${seed}>`).tensors, `<BiT-M R50x1, seed ${seed}>`);
 }
 
 const MODELS: { name: string; build: () => ResNetModel | Network }[] = [
@@ -131,22 +111,7 @@ const info = (await gpu.requestAdapter())!.info;
 const adapter = `${info.vendor} / ${info.architecture} / ${info.description || info.device}`;
 console.log(`adapter: ${adapter}`);
 
-async function time(engine: WebGpuEngine, batch: number) {
-  const x = new Tensor([batch, 3, 224, 224], randomInput([batch, 3, 224, 224], 2));
-  let t = performance.now();
-  await engine.run(x);
-  const first = performance.now() - t;
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    t = performance.now();
-    await engine.run(x);
-    ms.push(performance.now() - t);
-  }
-  ms.sort((a, b) => a - b);
-  return { first, median: ms[Math.floor(ms.length / 2)], min: ms[0], max: ms.at(-1)! };
-}
-
-const rows: { model: string; precision: string; batch: number; medianMs: number; minMs: number; maxMs: number; firstMs: number; imagesPerSecond: number }[] = [];
+const rows: ({ model: string; precision: string; batch: number; imagesPerSecond: number } & WarmTimes)[] = [];
 const skipped: { model: string; precision: string; reason: string }[] = [];
 console.log('| model | precision | batch | median ms | min–max ms | images/s | first run ms |');
 console.log('|---|---|---:|---:|---:|---:|---:|');
@@ -162,10 +127,11 @@ for (const m of MODELS) {
       continue;
     }
     for (const batch of batches) {
-      const r = await time(engine, batch);
-      const row = { model: m.name, precision, batch, medianMs: r.median, minMs: r.min, maxMs: r.max, firstMs: r.first, imagesPerSecond: (1000 * batch) / r.median };
+      const x = new Tensor([batch, 3, 224, 224], randomInput([batch, 3, 224, 224], 2));
+      const r = await warmRuns(() => engine.run(x), runs);
+      const row = { model: m.name, precision, batch, ...r, imagesPerSecond: (1000 * batch) / r.medianMs };
       rows.push(row);
-      console.log(`| ${m.name} | ${precision} | ${batch} | ${r.median.toFixed(0)} | ${r.min.toFixed(0)}–${r.max.toFixed(0)} | ${row.imagesPerSecond.toFixed(2)} | ${r.first.toFixed(0)} |`);
+      console.log(`| ${m.name} | ${precision} | ${batch} | ${r.medianMs.toFixed(0)} | ${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)} | ${row.imagesPerSecond.toFixed(2)} | ${r.firstMs.toFixed(0)} |`);
     }
     engine.dispose();
   }

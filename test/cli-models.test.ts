@@ -6,10 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { npyToTensor, parseNpy } from '../src/tensor/npy.ts';
 import { parseWeights } from '../src/weights/load.ts';
 import { writeSafetensors, type TensorToWrite } from '../src/weights/safetensors.ts';
-import { cli, expectClose, fixture, FIXTURES } from './helpers.ts';
+import { cli, expectClose, failsWith, fixture, FIXTURES, readNpy } from './helpers.ts';
 import { writePhoto } from './search-images.ts';
 
 const ARCH = join(FIXTURES, 'arch');
@@ -17,14 +16,6 @@ const CLIP = join(ARCH, 'clip_rn50_div16.pt');
 const BIT = join(ARCH, 'bit_r50x1_div16.npz');
 const CLIP_X = join(ARCH, 'clip_rn50_div16.input.npy');
 const BIT_X = join(ARCH, 'bit_r50x1_div16.input.npy');
-const readNpy = (path: string) => npyToTensor(parseNpy(readFileSync(path), path), path);
-
-/** One line on stderr, exit status 1. */
-function failsWith(r: { code: number; stderr: string }, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
-  expect(r.stderr).toMatch(pattern);
-}
 
 let dir: string;
 beforeAll(() => {

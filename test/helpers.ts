@@ -10,10 +10,9 @@ import type { Tensor } from '../src/tensor/tensor.ts';
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
 
-export function fixture(path: string): Tensor {
-  const full = join(FIXTURES, path);
-  return npyToTensor(parseNpy(readFileSync(full), full), full);
-}
+export const readNpy = (path: string): Tensor => npyToTensor(parseNpy(readFileSync(path), path), path);
+
+export const fixture = (path: string): Tensor => readNpy(join(FIXTURES, path));
 
 /** errorStats (src/tensor/compare.ts), with the lengths checked as a test assertion. */
 export function errors(actual: ArrayLike<number>, expected: ArrayLike<number>): ErrorStats {
@@ -37,6 +36,13 @@ const BIN = join(import.meta.dirname, '..', 'bin', 'resnet50.js');
 /** Runs the `resnet50` command in a child process, as a user would; never throws on a non-zero exit. */
 export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return cliWithEnv({}, ...args);
+}
+
+/** A command that failed as the CLI's errors should: one line on stderr, exit status 1. */
+export function failsWith(r: { code: number; stderr: string }, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+  expect(r.stderr).toMatch(pattern);
 }
 
 /** cli() with variables added to the environment. */

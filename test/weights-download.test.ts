@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMED_WEIGHTS, ResNet50, Tensor } from '../src/node.ts';
-import { npyToTensor, parseNpy } from '../src/tensor/npy.ts';
-import { cliWithEnv, expectClose, fixture, FIXTURES } from './helpers.ts';
+import { cliWithEnv, expectClose, failsWith, fixture, FIXTURES, readNpy } from './helpers.ts';
 import { startTestServer, type TestServer } from './http-server.ts';
 
 const MODEL = join(FIXTURES, 'resnet50_div8');
@@ -21,13 +20,6 @@ const WEIGHTS = readFileSync(join(MODEL, 'weights.safetensors'));
 const X2 = join(MODEL, 'input_b2_64x64.npy');
 const LOGITS = fixture('resnet50_div8/input_b2_64x64.logits.npy');
 
-const readNpy = (path: string) => npyToTensor(parseNpy(readFileSync(path), path), path);
-/** One line on stderr, exit status 1. */
-function failsWith(r: { code: number; stderr: string }, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
-  expect(r.stderr).toMatch(pattern);
-}
 
 let dir: string;
 let server: TestServer;

@@ -24,33 +24,50 @@ export function seededNormal(seed: number): () => number {
 }
 
 /**
- * A torchvision-style state dict: conv weights ~ N(0, 1/fan_in) (activations stay moderate through 50 layers),
- * BN gamma ∈ [0.5, 1.5), beta and running_mean ~ N(0, 0.1), running_var ∈ [0.5, 2).
+ * Seeded tensors under any architecture's names, for generated weights: `weight` ~ N(0, 1/fan_in)
+ * (activations stay moderate through deep stacks), `normal` ~ N(0, std²), `scale` ∈ [0.5, 1.5),
+ * `variance` ∈ [0.5, 2). Values are drawn in call order.
  */
-export function randomStateDict(spec: ResNetSpec, seed: number): TensorArchive {
+export function seededTensors(seed: number) {
   const normal = seededNormal(seed);
   const uniform = seededRandom(seed ^ 0x9e3779b9);
-  const fill = (n: number, f: () => number) => Float32Array.from({ length: n }, f);
   const entries: [string, { shape: number[]; data: Float32Array }][] = [];
+  const add = (name: string, shape: number[], f: () => number) =>
+    entries.push([name, { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, f) }]);
+  return {
+    weight: (name: string, shape: number[], fanIn: number) => {
+      const std = Math.sqrt(1 / fanIn);
+      add(name, shape, () => normal() * std);
+    },
+    normal: (name: string, shape: number[], std: number) => add(name, shape, () => normal() * std),
+    scale: (name: string, n: number) => add(name, [n], () => 0.5 + uniform()),
+    variance: (name: string, n: number) => add(name, [n], () => 0.5 + 1.5 * uniform()),
+    archive: (source: string): TensorArchive => memoryArchive(entries, source),
+  };
+}
+
+/**
+ * A torchvision-style state dict: conv weights ~ N(0, 1/fan_in), BN gamma ∈ [0.5, 1.5), beta and
+ * running_mean ~ N(0, 0.1), running_var ∈ [0.5, 2).
+ */
+export function randomStateDict(spec: ResNetSpec, seed: number): TensorArchive {
+  const t = seededTensors(seed);
   const graph = buildGraph(spec);
   const addConv = (c: ConvSpec) => {
-    const fanIn = c.inChannels * c.kernel * c.kernel;
-    const std = Math.sqrt(1 / fanIn);
     const o = c.outChannels;
-    entries.push([`${c.conv}.weight`, { shape: [o, c.inChannels, c.kernel, c.kernel], data: fill(o * fanIn, () => normal() * std) }]);
-    entries.push([`${c.bn}.weight`, { shape: [o], data: fill(o, () => 0.5 + uniform()) }]);
-    entries.push([`${c.bn}.bias`, { shape: [o], data: fill(o, () => 0.1 * normal()) }]);
-    entries.push([`${c.bn}.running_mean`, { shape: [o], data: fill(o, () => 0.1 * normal()) }]);
-    entries.push([`${c.bn}.running_var`, { shape: [o], data: fill(o, () => 0.5 + 1.5 * uniform()) }]);
+    t.weight(`${c.conv}.weight`, [o, c.inChannels, c.kernel, c.kernel], c.inChannels * c.kernel * c.kernel);
+    t.scale(`${c.bn}.weight`, o);
+    t.normal(`${c.bn}.bias`, [o], 0.1);
+    t.normal(`${c.bn}.running_mean`, [o], 0.1);
+    t.variance(`${c.bn}.running_var`, o);
   };
   addConv(graph.stem);
   for (const b of graph.blocks) for (const c of [b.reduce, b.spatial, b.expand, b.shortcut]) if (c) addConv(c);
   if (spec.numClasses !== null) {
-    const k = spec.numClasses;
-    entries.push(['fc.weight', { shape: [k, graph.featureDim], data: fill(k * graph.featureDim, () => 0.05 * normal()) }]);
-    entries.push(['fc.bias', { shape: [k], data: fill(k, () => 0.1 * normal()) }]);
+    t.normal('fc.weight', [spec.numClasses, graph.featureDim], 0.05);
+    t.normal('fc.bias', [spec.numClasses], 0.1);
   }
-  return memoryArchive(entries, `<random weights, seed ${seed}>`);
+  return t.archive(`<random weights, seed ${seed}>`);
 }
 
 export function randomResNet(spec: ResNetSpec, seed: number): ResNetModel {

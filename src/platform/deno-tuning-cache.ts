@@ -4,7 +4,8 @@
 // ~/.cache/resnet50-webgpu. Written atomically (temporary file, then rename). Deno needs
 // --allow-env for the folder's name and --allow-read / --allow-write on it; without them there is no
 // cached table to read (the built-in default is used) and `tuning: 'tune'` says which flag is missing.
-import type { TuningStore, TuningTable } from '../kernels/webgpu/tune.ts';
+import type { TuningStore } from '../kernels/webgpu/tune.ts';
+import { jsonFileTuningStore } from './tuning-files.ts';
 
 interface DenoFs {
   env: { get(name: string): string | undefined };
@@ -34,33 +35,25 @@ export function denoTuningCacheDir(): string | null {
 
 export function denoTuningStore(dir: string | null = denoTuningCacheDir()): TuningStore | undefined {
   if (dir === null) return undefined;
-  const file = (key: string) => `${dir}/${key}.json`;
-  return {
-    where: dir,
-    async load(key: string): Promise<unknown | null> {
-      let text: string;
+  return jsonFileTuningStore(dir, {
+    async read(path) {
       try {
-        text = await Deno.readTextFile(file(key));
+        return await Deno.readTextFile(path);
       } catch (e) {
         if (e instanceof Deno.errors.NotFound || isPermissionError(e)) return null;
         throw e;
       }
-      try {
-        return JSON.parse(text);
-      } catch {
-        throw new Error(`${file(key)} is not JSON`);
-      }
     },
-    async save(key: string, table: TuningTable): Promise<void> {
-      const temp = `${file(key)}.${Deno.pid}.tmp`;
+    async write(path, table) {
+      const temp = `${path}.${Deno.pid}.tmp`;
       try {
         await Deno.mkdir(dir, { recursive: true });
-        await Deno.writeTextFile(temp, `${JSON.stringify(table, null, 2)}\n`);
-        await Deno.rename(temp, file(key));
+        await Deno.writeTextFile(temp, `${JSON.stringify(table)}\n`);
+        await Deno.rename(temp, path);
       } catch (e) {
         if (isPermissionError(e)) throw new Error(`cannot save the tuning table in ${dir}: run Deno with --allow-read=${dir} --allow-write=${dir}`);
         throw e;
       }
     },
-  };
+  });
 }
