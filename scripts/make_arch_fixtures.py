@@ -298,6 +298,15 @@ def make_bit():
     gen = torch.Generator().manual_seed(28)
     model = ResNetV2([3, 4, 6, 3], 64 // DIV, 32 // DIV, 10)
     randomise_bn(model, gen)
+    # The last GroupNorm of each residual branch (gn3, Google's c/group_norm) at 0.3 of the others'
+    # scale, as in a trained ResNet v2, whose branches are small beside the stream they add to. With
+    # every gamma in 0.5 .. 1.5 the random network is chaotic: it amplifies any rounding ~15x (rounding
+    # only its input to f16 moved the pre-logits by 3.7e-3), so its f16 error measured the stand-in,
+    # not the engine.
+    for block in model.body.children():
+        for unit in block.children():
+            unit.gn3.weight.data *= 0.3
+            unit.gn3.bias.data *= 0.3
     for m in model.modules():
         if isinstance(m, StdConv2d):  # any scale and offset: standardisation removes them
             m.weight.data = 0.3 * torch.randn(m.weight.shape, generator=gen) + 0.05
