@@ -9,90 +9,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createWebGpuEngine, type WebGpuEngine } from '../src/kernels/webgpu/engine.ts';
 import type { Network } from '../src/nn/network.ts';
-import { randomInput, randomResNet, seededTensors } from '../src/nn/random.ts';
+import { randomInput, randomResNet } from '../src/nn/random.ts';
+import { CLIP_RN50, randomBit, randomClip } from '../src/nn/random-arch.ts';
 import { RESNET50 } from '../src/nn/spec.ts';
 import { nodeGpu } from '../src/platform/node-gpu.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
-import { loadBit } from '../src/weights/bit.ts';
-import { loadClip } from '../src/weights/clip.ts';
 import type { ResNetModel } from '../src/nn/model.ts';
 import { warmRuns, type WarmTimes } from './warm-runs.ts';
-
-const DEPTHS = [3, 4, 6, 3];
-/** CLIP RN50's image tower as `visual.*` in its state dict's names (CLIP's model.py, ModifiedResNet). */
-function clipRn50(seed: number): Network {
-  const t = seededTensors(seed);
-  const conv = (name: string, bn: string, cin: number, cout: number, k: number) => {
-    t.weight(`visual.${name}.weight`, [cout, cin, k, k], cin * k * k);
-    t.scale(`visual.${bn}.weight`, cout);
-    t.normal(`visual.${bn}.bias`, [cout], 0.1);
-    t.normal(`visual.${bn}.running_mean`, [cout], 0.1);
-    t.variance(`visual.${bn}.running_var`, cout);
-  };
-  conv('conv1', 'bn1', 3, 32, 3);
-  conv('conv2', 'bn2', 32, 32, 3);
-  conv('conv3', 'bn3', 32, 64, 3);
-  let inplanes = 64;
-  DEPTHS.forEach((depth, s) => {
-    const planes = 64 * 2 ** s;
-    for (let b = 0; b < depth; b++) {
-      const n = `layer${s + 1}.${b}`;
-      conv(`${n}.conv1`, `${n}.bn1`, inplanes, planes, 1);
-      conv(`${n}.conv2`, `${n}.bn2`, planes, planes, 3);
-      conv(`${n}.conv3`, `${n}.bn3`, planes, 4 * planes, 1);
-      if (b === 0) conv(`${n}.downsample.0`, `${n}.downsample.1`, inplanes, 4 * planes, 1);
-      inplanes = 4 * planes;
-    }
-  });
-  t.normal('visual.attnpool.positional_embedding', [50, 2048], 0.1);
-  for (const p of ['q_proj', 'k_proj', 'v_proj']) {
-    t.weight(`visual.attnpool.${p}.weight`, [2048, 2048], 2048);
-    t.normal(`visual.attnpool.${p}.bias`, [2048], 0.1);
-  }
-  t.weight('visual.attnpool.c_proj.weight', [1024, 2048], 2048);
-  t.normal('visual.attnpool.c_proj.bias', [1024], 0.1);
-  return loadClip(t.archive(`<CLIP RN50, seed ${seed}>`).tensors, `<CLIP RN50, seed ${seed}>`);
-}
-
-/** BiT-M R50x1 in the names and HWIO layout of Google's BiT-M-R50x1.npz. */
-function bitMR50x1(seed: number, head: boolean): Network {
-  const t = seededTensors(seed);
-  const kernel = (name: string, k: number, cin: number, cout: number) => t.weight(`${name}/standardized_conv2d/kernel`, [k, k, cin, cout], k * k * cin);
-  const norm = (name: string, c: number) => {
-    t.scale(`${name}/group_norm/gamma`, c);
-    t.normal(`${name}/group_norm/beta`, [c], 0.1);
-  };
-  kernel('resnet/root_block', 7, 3, 64);
-  let cin = 64;
-  DEPTHS.forEach((depth, b) => {
-    const cmid = 64 * 2 ** b;
-    for (let u = 1; u <= depth; u++) {
-      const n = `resnet/block${b + 1}/unit${String(u).padStart(2, '0')}`;
-      norm(`${n}/a`, cin);
-      kernel(`${n}/a`, 1, cin, cmid);
-      norm(`${n}/b`, cmid);
-      kernel(`${n}/b`, 3, cmid, cmid);
-      norm(`${n}/c`, cmid);
-      kernel(`${n}/c`, 1, cmid, 4 * cmid);
-      if (u === 1) kernel(`${n}/a/proj`, 1, cin, 4 * cmid);
-      cin = 4 * cmid;
-    }
-  });
-  t.scale('resnet/group_norm/gamma', cin);
-  t.normal('resnet/group_norm/beta', [cin], 0.1);
-  if (head) {
-    t.weight('resnet/head/conv2d/kernel', [1, 1, cin, 21843], cin);
-    t.normal('resnet/head/conv2d/bias', [21843], 0.1);
-  }
-  return loadBit(t.archive(`<BiT-M R50x1, seed ${seed}>`).tensors, `<BiT-M R50x1, seed ${seed}>`);
-}
 
 const MODELS: { name: string; build: () => ResNetModel | Network }[] = [
   { name: 'torchvision ResNet-50 (1000-class head)', build: () => randomResNet(RESNET50, 1) },
   { name: 'Microsoft Vision ResNet-50 (no head)', build: () => randomResNet({ ...RESNET50, numClasses: null }, 1) },
-  { name: 'CLIP RN50 image tower', build: () => clipRn50(1) },
-  { name: 'BiT-M R50x1 (21,843-class head)', build: () => bitMR50x1(1, true) },
-  { name: 'BiT-M R50x1 pre-logits (no head)', build: () => bitMR50x1(1, false) },
+  { name: 'CLIP RN50 image tower', build: () => randomClip(CLIP_RN50, 1) },
+  { name: 'BiT-M R50x1 (21,843-class head)', build: () => randomBit(64, 21843, 1) },
+  { name: 'BiT-M R50x1 pre-logits (no head)', build: () => randomBit(64, null, 1) },
 ];
 
 const { values } = parseArgs({

@@ -25,7 +25,7 @@ export function seededNormal(seed: number): () => number {
 
 /**
  * Seeded tensors under any architecture's names, for generated weights: `weight` ~ N(0, 1/fan_in)
- * (activations stay moderate through deep stacks), `normal` ~ N(0, std²), `scale` ∈ [0.5, 1.5),
+ * (activations stay moderate through deep stacks), `normal` ~ N(0, std²), `scale` ∈ [0.5, 1.5) · factor,
  * `variance` ∈ [0.5, 2). Values are drawn in call order.
  */
 export function seededTensors(seed: number) {
@@ -40,7 +40,7 @@ export function seededTensors(seed: number) {
       add(name, shape, () => normal() * std);
     },
     normal: (name: string, shape: number[], std: number) => add(name, shape, () => normal() * std),
-    scale: (name: string, n: number) => add(name, [n], () => 0.5 + uniform()),
+    scale: (name: string, n: number, factor = 1) => add(name, [n], () => (0.5 + uniform()) * factor),
     variance: (name: string, n: number) => add(name, [n], () => 0.5 + 1.5 * uniform()),
     archive: (source: string): TensorArchive => memoryArchive(entries, source),
   };
