@@ -7,9 +7,9 @@
 // shard, two workers) leaves one row: each write first moves the handle to the table's latest
 // version (a handle does not see later commits otherwise), and runs under the store's write guard,
 // which for the queue's writers is a Redis lock per database (write-lock.ts) so that two writers
-// never insert the same new path at the same moment. Above a row threshold an IVF-PQ index (cosine) is built over
-// `vector`; searches use it with a refine step (exact distances of the best nprobes × refine
-// candidates), or scan every row with `exact`.
+// never insert the same new path at the same moment. Above a row threshold an IVF-PQ index
+// (cosine) is built over `vector`; searches use it with a refine step (exact distances of the best
+// nprobes × refine candidates), or scan every row with `exact`.
 import type { Connection, Table } from '@lancedb/lancedb';
 import { createRequire } from 'node:module';
 import type { FixedSizeList, Float32 as Float32Type, Float64 as Float64Type, Schema as SchemaType, Table as ArrowTableType } from 'apache-arrow';
