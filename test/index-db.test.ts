@@ -1,8 +1,9 @@
 // The LanceDB index store and the BullMQ queue, end to end with real LanceDB files and a real
 // redis-server (test/redis-server.ts): `index --db` against the safetensors index, import, reruns
 // and deletions; two workers of which one is SIGKILLed mid-shard; a shard retried by hand; a corrupt
-// image; an unreachable or silent Redis and a wrong password; rediss:// (TLS) with a password and a
-// CA of the test's own; four writers at once; the IVF-PQ index above its threshold.
+// image; a worker running two shards at once; --import refusals; an unreachable or silent Redis and
+// a wrong password; rediss:// (TLS) with a password and a CA of the test's own; four writers at once;
+// the IVF-PQ index above its threshold.
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { QUEUE_NAME, type ShardJob, type ShardResult } from '../src/cli/index-qu
 import { seededNormal } from '../src/nn/random.ts';
 import { cosineTopK, l2Normalize } from '../src/search/index.ts';
 import { createServer } from 'node:net';
-import { cli, cliWithEnv, FIXTURES } from './helpers.ts';
+import { cli, cliWithEnv, failsWith, FIXTURES } from './helpers.ts';
 import { freePort, startRedis, type RedisServer } from './redis-server.ts';
 import { parseRedisUrl, redact } from '../src/cli/redis.ts';
 import { writePhoto } from './search-images.ts';
@@ -163,6 +164,49 @@ describe('resnet50 index --db (LanceDB) and the BullMQ queue', () => {
       expectSameVectors(await rowsOf(db), await rowsOf(refDb));
     } finally {
       await queue.close();
+    }
+  });
+
+  it('worker --concurrency 2 runs two shards at once: one row per image (no dedupe: --detach), the vectors of index --db', async () => {
+    const pair = join(dir, 'pair');
+    mkdirSync(pair);
+    const names = ['02.jpg', '03.png', '04.jpg', '06.jpg', '07.jpg', '08.jpg', '09.jpg', '11.jpg'];
+    for (const f of names) copyFileSync(join(photos, f), join(pair, f));
+    const db = join(dir, 'pair.lancedb');
+    const q = await cli('index', pair, '--db', db, '--weights', WEIGHTS, '--queue', url, '--shard-size', '2', '--batch', '1', '--detach');
+    expect(q.code, q.stderr).toBe(0);
+    const w = await cli('worker', '--queue', url, '--device', 'cpu', '--exit-when-idle', '--lock-seconds', '5', '--concurrency', '2');
+    logs.push(q.stdout + q.stderr, w.stdout + w.stderr);
+    expect(w.code, w.stderr).toBe(0);
+    let [running, most] = [0, 0];
+    for (const [, what] of w.stderr.matchAll(/shard \S+ (started|done)/g)) most = Math.max(most, (running += what === 'started' ? 1 : -1));
+    expect(most, w.stderr).toBe(2);
+    expect(w.stderr.match(/shard \S+ done/g)).toHaveLength(4);
+    const want = await rowsOf(refDb);
+    expectSameVectors(await rowsOf(db), new Map(names.map((p) => [p, want.get(p)!])));
+  });
+
+  it('index --db --import refuses a file that is no index, one of other settings and one of another folder, before writing anything', async () => {
+    const out = join(dir, 'photos.index.safetensors');
+    const imported = join(dir, 'imported.lancedb');
+    const junk = join(dir, 'junk.safetensors');
+    writeFileSync(junk, 'not an index');
+    const base = ['index', photos, '--db', imported, '--weights', WEIGHTS, '--device', 'cpu'];
+    failsWith(await cli(...base, '--import', junk), new RegExp(`^resnet50 index: .*junk\\.safetensors.*`));
+    // other settings: the database (built with the default preset) must keep its rows too
+    failsWith(await cli(...base, '--preset', 'clip', '--import', out), new RegExp(`^resnet50 index: --import ${out}: built with other settings \\(weights, preset or precision\\) than this run; it cannot be imported\\n$`));
+    const other = join(dir, 'other-folder');
+    mkdirSync(other);
+    copyFileSync(join(photos, '02.jpg'), join(other, '02.jpg'));
+    const elsewhere = join(dir, 'elsewhere.lancedb');
+    failsWith(await cli('index', other, '--db', elsewhere, '--weights', WEIGHTS, '--device', 'cpu', '--import', out), new RegExp(`^resnet50 index: --import ${out}: indexes another folder \\(photos\\)\\n$`));
+    expect((await rowsOf(imported)).size).toBe(IMAGES);
+    const untouched = await LanceStore.open(elsewhere);
+    try {
+      expect(await untouched.count()).toBe(0);
+      expect(await untouched.settings()).toBeNull();
+    } finally {
+      untouched.close();
     }
   });
 

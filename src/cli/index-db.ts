@@ -4,12 +4,13 @@
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
-import { decodeSearchIndex, planReuse, sameSettings, type FileStamp } from '../search/index.ts';
+import { decodeSearchIndex, planReuse, sameSettings, type FileStamp, type SearchIndex } from '../search/index.ts';
 import { embedIntoStore, type ImageFailure } from './db-embed.ts';
 import { CliError, readBytes } from './files.ts';
 import { runOnQueue, shardFiles, type ShardJob } from './index-queue.ts';
 import { ANN_THRESHOLD, LanceStore, type StoreRow, type StoreSettings } from './lance-store.ts';
 import { checkRedis, parseRedisUrl } from './redis.ts';
+import { WriteLocks } from './write-lock.ts';
 import {
   checkDevice,
   checkPreset,
@@ -64,8 +65,8 @@ const recordPath = (db: string, path: string) => {
 };
 const resolveRecorded = (db: string, path: string) => resolve(baseOf(db) ?? '/', path);
 
-/** The rows of a safetensors index of the same folder and settings whose files are unchanged. */
-async function importRows(file: string, folder: string, settings: { weightsSha256: string; preset: string; precision: string }, todo: readonly ImageFile[]): Promise<StoreRow[]> {
+/** A safetensors index to import, refused (before anything is written) unless it has this run's folder and settings. */
+async function readImport(file: string, folder: string, settings: { weightsSha256: string; preset: string; precision: string }): Promise<SearchIndex> {
   let ix;
   try {
     ix = decodeSearchIndex(await readBytes(file, 'index'), file);
@@ -74,6 +75,11 @@ async function importRows(file: string, folder: string, settings: { weightsSha25
   }
   if (!sameSettings(ix, settings)) throw new CliError(`--import ${file}: built with other settings (weights, preset or precision) than this run; it cannot be imported`);
   if (resolve(dirname(resolve(file)), ix.root) !== resolve(folder)) throw new CliError(`--import ${file}: indexes another folder (${ix.root})`);
+  return ix;
+}
+
+/** The rows of the imported index whose files are unchanged. */
+function importRows(ix: SearchIndex, todo: readonly ImageFile[]): StoreRow[] {
   const { source } = planReuse(ix.files, todo);
   return todo.flatMap((f, i) => {
     const j = source[i];
@@ -114,7 +120,9 @@ export async function indexDbCommand(argv: string[]): Promise<number> {
 
   const files = await listImages(folder);
   if (files.length === 0) throw new CliError(`${folder}: no .jpg, .jpeg or .png images in this folder`);
-  const store = await LanceStore.open(dbLocation(db));
+  // with a queue, this run's writes (removals, imports) take the workers' write lock too
+  const locks = target ? await WriteLocks.connect(target) : null;
+  const store = await LanceStore.open(dbLocation(db), locks ? { guard: locks.guard(dbLocation(db)) } : {});
   try {
     const weights = await readWeightsFile(values.weights, { sha256: values.sha256, quiet, arch: values.arch });
     const preset = checkPreset(values.preset ?? weights.preset);
@@ -127,6 +135,7 @@ export async function indexDbCommand(argv: string[]): Promise<number> {
       root: recordPath(db, folder),
       device,
     };
+    const toImport = values.import === undefined ? null : await readImport(values.import, folder, settings);
     const previous = await store.settings();
     if (previous && (!sameSettings(previous, settings) || resolveRecorded(db, previous.root) !== resolve(folder))) {
       const what = !sameSettings(previous, settings) ? 'other settings (weights, preset or precision)' : `another folder (${previous.root})`;
@@ -141,8 +150,8 @@ export async function indexDbCommand(argv: string[]): Promise<number> {
     let todo = files.filter((_, i) => reuse.source[i] < 0);
     const unchanged = reuse.unchanged;
     let imported = 0;
-    if (values.import !== undefined) {
-      const rows = await importRows(values.import, folder, settings, todo);
+    if (toImport) {
+      const rows = importRows(toImport, todo);
       for (let i = 0; i < rows.length; i += CHUNK) await store.upsert(rows.slice(i, i + CHUNK));
       const done = new Set(rows.map((r) => r.path));
       todo = todo.filter((f) => !done.has(f.path));
@@ -183,22 +192,18 @@ export async function indexDbCommand(argv: string[]): Promise<number> {
     }
     for (const f of failures) process.stderr.write(`resnet50 index: skipped ${f.reason}\n`);
 
-    const after = target ? await LanceStore.open(dbLocation(db)) : store;
-    try {
-      const duplicates = await after.dedupe();
-      const ann = await after.maintainIndex(annThreshold);
-      const count = await after.count();
-      if (count === 0) throw new CliError('no image could be read');
-      const skipped = failures.length ? `, ${failures.length} skipped` : '';
-      const dupNote = duplicates ? `, ${duplicates} duplicate row(s) of concurrent writers removed` : '';
-      const annNote = ann === 'built' ? '; vector index built' : ann === 'updated' ? '; vector index updated' : '';
-      console.log(`${db}: ${count} image(s), ${await after.dim()}-d (${embedded} embedded, ${imported} imported, ${unchanged} unchanged, ${removed.length} removed${skipped}${dupNote})${annNote}`);
-    } finally {
-      if (after !== store) after.close();
-    }
+    const duplicates = await store.dedupe(); // on the table's latest version: the workers' rows included
+    const ann = await store.maintainIndex(annThreshold);
+    const count = await store.count();
+    if (count === 0) throw new CliError('no image could be read');
+    const skipped = failures.length ? `, ${failures.length} skipped` : '';
+    const dupNote = duplicates ? `, ${duplicates} duplicate row(s) of concurrent writers removed` : '';
+    const annNote = ann === 'built' ? '; vector index built' : ann === 'updated' ? '; vector index updated' : '';
+    console.log(`${db}: ${count} image(s), ${await store.dim()}-d (${embedded} embedded, ${imported} imported, ${unchanged} unchanged, ${removed.length} removed${skipped}${dupNote})${annNote}`);
     return failures.length ? 1 : 0;
   } finally {
     store.close();
+    locks?.close();
   }
 }
 

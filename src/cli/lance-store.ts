@@ -4,14 +4,18 @@
 //             size (bytes), mtime_ms (float64), vector (fixed-size list of F32, L2-normalised)
 //   settings  key, value (utf8): format, weights_sha256, weights_path, preset, precision, root, device
 // Rows are written with merge-insert on `path`, so writing a file's row twice (a rerun, a retried
-// shard, two workers) leaves one row. Above a row threshold an IVF-PQ index (cosine) is built over
-// `vector`; searches use it with a refine step (exact distances of the best nprobes × refine
-// candidates), or scan every row with `exact`.
+// shard, two workers) leaves one row: each write first moves the handle to the table's latest
+// version (a handle does not see later commits otherwise), and runs under the store's write guard,
+// which for the queue's writers is a Redis lock per database (write-lock.ts) so that two writers
+// never insert the same new path at the same moment. Above a row threshold an IVF-PQ index
+// (cosine) is built over `vector`; searches use it with a refine step (exact distances of the best
+// nprobes × refine candidates), or scan every row with `exact`.
 import type { Connection, Table } from '@lancedb/lancedb';
 import { createRequire } from 'node:module';
 import type { FixedSizeList, Float32 as Float32Type, Float64 as Float64Type, Schema as SchemaType, Table as ArrowTableType } from 'apache-arrow';
 import type { FileStamp } from '../search/index.ts';
 import { CliError } from './files.ts';
+import type { WriteGuard } from './write-lock.ts';
 
 export const IMAGES_TABLE = 'images';
 const SETTINGS_TABLE = 'settings';
@@ -117,11 +121,13 @@ export class LanceStore {
     readonly uri: string,
     private readonly db: Connection,
     images: Table | null,
+    private readonly guard: WriteGuard,
   ) {
     this.images = images;
   }
 
-  static async open(uri: string): Promise<LanceStore> {
+  /** `guard` runs every write (without one, writes are not serialised with other processes'). */
+  static async open(uri: string, o: { guard?: WriteGuard } = {}): Promise<LanceStore> {
     const { connect } = await lancedb();
     let db: Connection;
     try {
@@ -130,7 +136,21 @@ export class LanceStore {
       throw new CliError(`cannot open the LanceDB database ${uri}: ${(e as Error).message}`);
     }
     const names = await db.tableNames();
-    return new LanceStore(uri, db, names.includes(IMAGES_TABLE) ? await db.openTable(IMAGES_TABLE) : null);
+    return new LanceStore(uri, db, names.includes(IMAGES_TABLE) ? await db.openTable(IMAGES_TABLE) : null, o.guard ?? ((commit) => commit()));
+  }
+
+  /** Moves the images table to its latest version (or opens it, once another writer has made it). */
+  private async refresh(): Promise<void> {
+    if (this.images) await this.images.checkoutLatest();
+    else if ((await this.db.tableNames()).includes(IMAGES_TABLE)) this.images = await this.db.openTable(IMAGES_TABLE);
+  }
+
+  /** Runs `commit` under the write guard, on the table's latest version. */
+  private write<T>(commit: () => Promise<T>): Promise<T> {
+    return this.guard(async () => {
+      await this.refresh();
+      return commit();
+    });
   }
 
   async settings(): Promise<StoreSettings | null> {
@@ -146,15 +166,19 @@ export class LanceStore {
     const rows = Object.entries({ format: STORE_FORMAT, weights_sha256: s.weightsSha256, weights_path: s.weightsPath, preset: s.preset, precision: s.precision, root: s.root, device: s.device }).map(
       ([key, value]) => ({ key, value }),
     );
-    const table = await this.db.createEmptyTable(SETTINGS_TABLE, settingsSchema(), { mode: 'create', existOk: true });
-    await retryConflicts(`cannot write the settings of ${this.uri}`, () => table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
+    await this.guard(async () => {
+      const table = await this.db.createEmptyTable(SETTINGS_TABLE, settingsSchema(), { mode: 'create', existOk: true });
+      await retryConflicts(`cannot write the settings of ${this.uri}`, () => table.mergeInsert('key').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
+    });
   }
 
   /** Drops every image row (other weights or settings make them all stale). */
   async clear(): Promise<void> {
-    if (!this.images) return;
-    await this.db.dropTable(IMAGES_TABLE);
-    this.images = null;
+    await this.write(async () => {
+      if (!this.images) return;
+      await this.db.dropTable(IMAGES_TABLE);
+      this.images = null;
+    });
   }
 
   async count(): Promise<number> {
@@ -186,13 +210,19 @@ export class LanceStore {
   /** Inserts or replaces rows by path (creating the table on the first write). */
   async upsert(rows: readonly StoreRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const { table, arrow } = await this.prepare(rows);
-    await retryConflicts(`cannot write rows to ${this.uri}`, () => table.mergeInsert('path').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(arrow));
+    await this.write(async () => {
+      const { table, arrow } = await this.prepare(rows);
+      await retryConflicts(`cannot write rows to ${this.uri}`, () => table.mergeInsert('path').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(arrow));
+    });
   }
 
   /** Appends rows whose paths are not in the table yet (a bulk load: no lookup by path). */
   async append(rows: readonly StoreRow[]): Promise<void> {
     if (rows.length === 0) return;
+    await this.write(() => this.add(rows));
+  }
+
+  private async add(rows: readonly StoreRow[]): Promise<void> {
     const { table, arrow } = await this.prepare(rows);
     await retryConflicts(`cannot write rows to ${this.uri}`, () => table.add(arrow));
   }
@@ -208,8 +238,12 @@ export class LanceStore {
   }
 
   async delete(paths: readonly string[]): Promise<void> {
+    if (paths.length > 0) await this.write(() => this.remove(paths));
+  }
+
+  private async remove(paths: readonly string[]): Promise<void> {
     const table = this.images;
-    if (!table || paths.length === 0) return;
+    if (!table) return;
     for (let i = 0; i < paths.length; i += 500) {
       const part = paths.slice(i, i + 500);
       await retryConflicts(`cannot delete rows from ${this.uri}`, () => table.delete(`path IN (${part.map(sqlString).join(', ')})`));
@@ -217,11 +251,16 @@ export class LanceStore {
   }
 
   /**
-   * Collapses rows that share a path to one. Two writers that insert the same new path at the same
-   * moment (two workers on one shard after a lock expired, two `index` runs at once) both commit:
-   * LanceDB's merge-insert does not see the other's row. Returns how many rows were removed.
+   * Collapses rows that share a path to one (as one guarded write). Two writers that insert the same
+   * new path at the same moment both commit (LanceDB's merge-insert does not see the other's row):
+   * this happens only to writers without the queue's write lock, two `index --db` runs at once.
+   * Returns how many rows were removed.
    */
-  async dedupe(): Promise<number> {
+  dedupe(): Promise<number> {
+    return this.write(() => this.collapse());
+  }
+
+  private async collapse(): Promise<number> {
     const seen = new Set<string>();
     const twice = new Set<string>();
     let total = 0;
@@ -233,8 +272,8 @@ export class LanceStore {
     if (twice.size === 0) return 0;
     const one = new Map<string, StoreRow>();
     for (const r of await this.rows([...twice])) one.set(r.path, r);
-    await this.delete([...twice]);
-    await this.append([...one.values()]);
+    await this.remove([...twice]);
+    await this.add([...one.values()]);
     return total - seen.size;
   }
 
@@ -251,9 +290,11 @@ export class LanceStore {
   /**
    * With at least `threshold` rows: builds the IVF-PQ index (cosine; √rows partitions, dim/16
    * sub-vectors), or folds rows written since (by this process or by workers) into the existing
-   * one. Returns what it did.
+   * one. Returns what it did. Not under the write guard: it adds or removes no row, and a long
+   * build must not hold the workers' commits up (Lance retries an index commit that raced one).
    */
   async maintainIndex(threshold: number): Promise<'built' | 'updated' | 'none'> {
+    await this.refresh();
     const table = this.images;
     if (!table) return 'none';
     const name = await this.vectorIndex();

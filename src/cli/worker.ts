@@ -2,8 +2,9 @@
 // them into the LanceDB database they name, with the weights (checked by SHA-256), preset and
 // precision recorded in the job. BullMQ holds a lock on each shard while it runs, renewed every
 // half --lock-seconds; a worker that dies leaves its lock to expire, and then any worker's stalled
-// check puts the shard back on the queue. Rows are upserted by path, so a shard embedded twice (a
-// retry, a worker thought dead) still leaves one row per image.
+// check puts the shard back on the queue. Rows are upserted by path, each commit under the database's
+// Redis write lock (write-lock.ts), so a shard embedded twice (a retry, a worker thought dead, two
+// workers at once) still leaves one row per image.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +15,7 @@ import { CliError } from './files.ts';
 import { bullmq, QUEUE_NAME, SHARD_ATTEMPTS, type ShardJob, type ShardProgress, type ShardResult } from './index-queue.ts';
 import { LanceStore } from './lance-store.ts';
 import { checkRedis, parseRedisUrl, redact } from './redis.ts';
+import { WriteLocks } from './write-lock.ts';
 import { checkDevice, checkPreset, LazyModel, positiveInteger, readWeightsFile } from './search.ts';
 
 export const WORKER_USAGE = `usage: resnet50 worker --queue redis://[user:pass@]host:port[/db] [--concurrency 1] [--exit-when-idle]
@@ -93,6 +95,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     const { device } = checkDevice(values.device, 'f32');
     const log = (line: string) => values.quiet || process.stderr.write(`resnet50 worker: ${line}\n`);
     await checkRedis(target);
+    const locks = await WriteLocks.connect(target);
 
     const { Worker, Queue } = await bullmq();
     const models = new ModelPool(device);
@@ -105,7 +108,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       try {
         const preset = checkPreset(d.preset);
         let store = stores.get(d.db);
-        if (!store) stores.set(d.db, (store = LanceStore.open(d.db)));
+        if (!store) stores.set(d.db, (store = LanceStore.open(d.db, { guard: locks.guard(d.db) })));
         const { found, missing } = await locate(d.root, d.files);
         await (await store).delete(missing.map((m) => m.path));
         const model = await models.take(d);
@@ -158,6 +161,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     await stopped;
     models.dispose();
     for (const s of stores.values()) (await s).close();
+    locks.close();
     log('exiting');
     return 0;
   } catch (e) {
