@@ -1,4 +1,5 @@
-// A runtime-neutral self-test of the WebGPU engine against the pure-TypeScript CPU reference, for the
+// A runtime-neutral self-test of the WebGPU engine against the pure-TypeScript CPU reference (kernels;
+// ResNet-50, CLIP RN50 and BiT R50x1 forwards on seeded weights), for the
 // runtimes that have no vitest: Deno (test/deno) and the browser (demo/test.html, driven by
 // test/browser). It uses only the engine's public entry points (createWebGpuEngine, and the
 // kernel-level WebGpuRuntime the Node kernel tests use) and imports nothing from Node, so the same
@@ -13,6 +14,8 @@ import type { Backend } from '../nn/backend.ts';
 import type { EngineOutput } from '../nn/engine.ts';
 import { STAGE_NAMES } from '../nn/forward.ts';
 import type { FoldedConv, ResNetModel } from '../nn/model.ts';
+import type { Network } from '../nn/network.ts';
+import { randomBit, randomClip } from '../nn/random-arch.ts';
 import { randomFoldedConv, randomInput, randomLinear, randomResNet } from '../nn/random.ts';
 import { reducedResNet50, RESNET50 } from '../nn/spec.ts';
 import { errorStats } from '../tensor/compare.ts';
@@ -57,7 +60,10 @@ export interface SelfTestOptions {
   readonly kernels?: boolean;
   /** Also the kernel cases in f16, when the adapter has shader-f16. */
   readonly f16?: boolean;
-  /** Forward passes: the reduced ResNet-50 (every stage), full width at 64×64, and optionally 224×224. */
+  /**
+   * Forward passes: the reduced ResNet-50 (every stage), full width at 64×64, and optionally 224×224;
+   * CLIP RN50 and BiT R50x1 at width / 16.
+   */
   readonly model?: boolean;
   readonly full224?: boolean;
   /** Called with one line per case as it finishes. */
@@ -203,7 +209,7 @@ async function modelCase(
   c: Collector,
   timings: ForwardTiming[],
   name: string,
-  model: ResNetModel,
+  model: ResNetModel | Network,
   shape: [number, number, number, number],
   seed: number,
   allStages: boolean,
@@ -280,6 +286,9 @@ export async function runSelfTest(gpu: GPU, opts: SelfTestOptions = {}): Promise
     const full = randomResNet(RESNET50, 7);
     await modelCase(gpu, c, timings, 'ResNet-50 (seed 7) 1×3×64×64', full, [1, 3, 64, 64], 21, true);
     if (opts.full224) await modelCase(gpu, c, timings, 'ResNet-50 (seed 7) 1×3×224×224', full, [1, 3, 224, 224], 30, false);
+    // The seed table's other two architectures at width / 16: CLIP's attention pool on a 3×3 grid, BiT's GroupNorms.
+    await modelCase(gpu, c, timings, 'CLIP RN50 (/16, 3×3 grid) 2×3×96×96', randomClip({ width: 4, grid: 3, outputDim: 64 }, 31), [2, 3, 96, 96], 33, true);
+    await modelCase(gpu, c, timings, 'BiT R50x1 (/16, 10 classes) 2×3×61×47', randomBit(4, 10, 41), [2, 3, 61, 47], 43, true);
   }
   for (const t of timings) log(`forward ${t.name}: GPU cold ${t.coldMs.toFixed(0)} ms, warm ${t.warmMs.toFixed(0)} ms; CPU reference ${t.cpuMs.toFixed(0)} ms`);
   const ok = c.results.length > 0 && c.results.every((r) => r.ok);

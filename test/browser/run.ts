@@ -1,7 +1,7 @@
 // The browser test: builds the demo with Vite, serves it on 127.0.0.1, and drives Debian's Chromium
 // (headless, WebGPU on SwiftShader) with playwright-core:
-//   1. test.html: window.runSelfTest() runs the GPU kernel cases and ResNet-50 forward passes on seeded
-//      weights against the CPU reference in the page; every check must be within 1e-4 relative (f32).
+//   1. test.html: window.runSelfTest() runs the GPU kernel cases and ResNet-50, CLIP RN50 and BiT R50x1
+//      forward passes on seeded weights against the CPU reference in the page; every check must be within 1e-4 relative (f32).
 //   2. index.html: the demo with the committed small model (.pth) and a JPEG chosen through the file
 //      inputs (top-5), the same with an embedding model (norm + plot), then the seeded full-size
 //      ResNet-50 button; screenshots in test/browser/artifacts/.
@@ -66,7 +66,7 @@ function checkReport(report: SelfTestReport): void {
     fail(`self-test failed:\n${bad.map((r) => `  ${r.name}: ${r.error ?? `max-abs ${r.maxAbs}, max-rel ${r.maxRel}, tol ${r.tol}`}`).join('\n')}`);
   }
   const names = report.results.map((r) => r.name).join('\n');
-  for (const want of ['conv1×1/1', 'conv1×1/2', 'conv3×3/1', 'conv3×3/2', 'conv7×7/2', 'maxpool', 'global avgpool', 'linear', 'reduced ResNet-50', 'ResNet-50 (seed 7) 1×3×64×64 logits']) {
+  for (const want of ['conv1×1/1', 'conv1×1/2', 'conv3×3/1', 'conv3×3/2', 'conv7×7/2', 'maxpool', 'global avgpool', 'linear', 'reduced ResNet-50', 'ResNet-50 (seed 7) 1×3×64×64 logits', 'CLIP RN50 (/16, 3×3 grid) 2×3×96×96 features', 'BiT R50x1 (/16, 10 classes) 2×3×61×47 logits']) {
     if (!names.includes(want)) fail(`self-test: no check named like '${want}'`);
   }
   const f32 = report.results.filter((r) => r.tol === TOL);
