@@ -2,9 +2,10 @@
 // ResNet-50 (with its 1000-class head), the Microsoft Vision Model (the same network, no head), OpenAI
 // CLIP RN50's image tower and Google BiT-M R50x1 (with its 21,843-class head). Full-size seeded
 // weights in each architecture's published tensor names and layouts, read by the same loaders as the
-// real files (the timings do not depend on the values). A model an adapter cannot hold (BiT-M's head
-// is 179 MB of f32 weights, over a 128 MiB maxStorageBufferBindingSize) is listed with the reason.
-//   npx tsx bench/models.ts [--batch 1,8] [--precision f32] [--runs 5] [--json bench/results/models.json]
+// real files (the timings do not depend on the values). BiT-M's head (179 MB of f32 weights, over a
+// 128 MiB maxStorageBufferBindingSize) runs in column blocks; a model an adapter cannot hold is listed
+// with the reason. --models picks models by a case-insensitive substring of their names (default all).
+//   npx tsx bench/models.ts [--batch 1,8] [--precision f32] [--runs 5] [--models bit-m] [--json bench/results/models.json]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createWebGpuEngine, type WebGpuEngine } from '../src/kernels/webgpu/engine.ts';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     precision: { type: 'string', default: 'f32' },
     runs: { type: 'string', default: '5' },
     json: { type: 'string' },
+    models: { type: 'string' },
   },
 });
 const batches = values.batch!.split(',').map(Number);
@@ -45,7 +47,8 @@ const rows: ({ model: string; precision: string; batch: number; imagesPerSecond:
 const skipped: { model: string; precision: string; reason: string }[] = [];
 console.log('| model | precision | batch | median ms | min–max ms | images/s | first run ms |');
 console.log('|---|---|---:|---:|---:|---:|---:|');
-for (const m of MODELS) {
+const picked = MODELS.filter((m) => !values.models || m.name.toLowerCase().includes(values.models.toLowerCase()));
+for (const m of picked) {
   const network = m.build();
   for (const precision of precisions) {
     let engine: WebGpuEngine;

@@ -1,5 +1,6 @@
 // gemm.wgsl: C = act(A · B + bias [+ R]), the portable GEMM. Every conv runs through a GEMM (after
-// im2col, or directly on the activation for 1×1 stride-1 convs), and so does the fc layer.
+// im2col, or directly on the activation for 1×1 stride-1 convs), and so does the fc layer (in column
+// blocks, one dispatch each, when its weights exceed one storage binding: gemm_io.wgsl's col4, ldc4).
 //
 // Buffers: A, B, bias, R, C and the flags as in gemm_io.wgsl (appended to this kernel, with the
 // Params and the write-out). B's column panels here are PW = WG_Y·TN4 vec4s wide: [N4p / PW, K, PW],

@@ -9,9 +9,12 @@
 //                                  form the im2col rows on the fly.
 //   B    [K, N] as S4 panels       weights (folded BatchNorm scale included) in column panels, one per
 //                                  workgroup column tile (panel width: see each kernel)
-//   bias [N]    as vec4<f32>       folded BatchNorm shift
-//   R    [M, N] as S4 [M, N/4]     residual, read when flags bit 1 is set (else a dummy binding)
-//   C    [M, N] as S4 [M, N/4]     output, NHWC
+//   bias [N]    as vec4<f32>       folded BatchNorm shift (of this dispatch's N columns)
+//   R    [M, ldc] as S4 [M, ldc4]  residual, read when flags bit 1 is set (else a dummy binding)
+//   C    [M, ldc] as S4 [M, ldc4]  output, NHWC; this dispatch writes its N columns at vec4 column col4
+//                                  of rows ldc4 vec4s long (a linear layer too big for one binding runs as
+//                                  column blocks, each its own B, bias and dispatch, into one output;
+//                                  otherwise col4 = 0 and ldc4 = N4). R is indexed like C.
 //   flags: bit 0 = ReLU, bit 1 = add R, bit 2 = add the residual already in C (in place: the executor
 //          writes the output over a residual that dies here; each element is read, then written, by
 //          the same invocation; R is then a dummy binding).
@@ -19,7 +22,8 @@
 // activation arena buffer, and WebGPU rejects one buffer bound both read-only and writable in a dispatch.
 //
 // Each invocation writes only its own tile: TM rows row0 + i·rowStep (rowStep 1 for the register-tiled
-// kernels, WG_X for gemm_wg) × TN4 vec4 columns from col0; rows ≥ M and columns ≥ N4 are skipped.
+// kernels, WG_X for gemm_wg) × TN4 vec4 columns from col0 (of this dispatch's N4); rows ≥ M and
+// columns ≥ N4 are skipped.
 
 struct Params {
   M: u32,
@@ -38,8 +42,9 @@ struct Params {
   KW: u32,
   stride: u32,
   pad: u32,
-  pad0: u32,
-  pad1: u32,
+  // Where the output columns go: C's element (r, c) of this dispatch is C[r · ldc4 + col4 + c] (vec4s).
+  col4: u32,
+  ldc4: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -51,6 +56,7 @@ struct Params {
 
 fn write_tile(acc: ptr<function, array<array<vec4<f32>, TN4>, TM>>, row0: u32, rowStep: u32, col0: u32) {
   let N4 = p.N4;
+  let ldc4 = p.ldc4;
   let relu = (p.flags & 1u) != 0u;
   let residual = (p.flags & 2u) != 0u;
   let inPlace = (p.flags & 4u) != 0u;
@@ -60,10 +66,11 @@ fn write_tile(acc: ptr<function, array<array<vec4<f32>, TN4>, TM>>, row0: u32, r
     for (var j = 0u; j < TN4; j++) {
       let c = col0 + j;
       if (c < N4) {
+        let o = r * ldc4 + p.col4 + c;
         var v = (*acc)[i][j] + bias[c];
-        if (inPlace) { v += load4(C[r * N4 + c]); } else if (residual) { v += load4(R[r * N4 + c]); }
+        if (inPlace) { v += load4(C[o]); } else if (residual) { v += load4(R[o]); }
         if (relu) { v = max(v, vec4<f32>(0.0)); }
-        C[r * N4 + c] = store4(v);
+        C[o] = store4(v);
       }
     }
   }

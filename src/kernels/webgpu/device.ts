@@ -71,9 +71,10 @@ export async function describeAdapter(gpu: GPU): Promise<string> {
   return lines.join('\n');
 }
 
-/** Lower limits than the device's, to exercise batch chunking and 2-D dispatch folding in tests. */
+/** Lower limits than the device's, to exercise batch chunking, column blocks and 2-D dispatch folding in tests. */
 export interface LimitOverrides {
   readonly maxStorageBufferBindingSize?: number;
+  readonly maxBufferSize?: number;
   readonly maxComputeWorkgroupsPerDimension?: number;
   /** A GEMM kernel and tile other than chooseConfig's (for tuning and tests). */
   readonly gemm?: GemmTile;
@@ -135,7 +136,7 @@ export class GpuContext {
     this.maxInvocations = l.maxComputeInvocationsPerWorkgroup;
     this.maxWorkgroupStorage = l.maxComputeWorkgroupStorageSize;
     this.maxBinding = Math.min(l.maxStorageBufferBindingSize, limits.maxStorageBufferBindingSize ?? Infinity);
-    this.maxBuffer = l.maxBufferSize;
+    this.maxBuffer = Math.min(l.maxBufferSize, limits.maxBufferSize ?? Infinity);
     this.maxGroupsPerDim = Math.min(l.maxComputeWorkgroupsPerDimension, limits.maxComputeWorkgroupsPerDimension ?? Infinity);
     this.storageAlign = l.minStorageBufferOffsetAlignment;
     this.uniformAlign = l.minUniformBufferOffsetAlignment;

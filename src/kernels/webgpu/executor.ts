@@ -8,8 +8,11 @@
 // input, records every dispatch into one command encoder, submits once and reads back once.
 //
 // Limits: a binding larger than maxStorageBufferBindingSize is split by chunking the batch (each
-// chunk binds an aligned sub-range; the im2col scratch only holds one chunk), and dispatches beyond
-// maxComputeWorkgroupsPerDimension are folded into 2-D (the kernels number workgroups linearly).
+// chunk binds an aligned sub-range; the im2col scratch only holds one chunk), a linear layer's
+// weights larger than one binding (or buffer) by splitting its output features into column blocks
+// (each block's weight panels in a buffer of their own, one GEMM dispatch per block writing its
+// columns of the one output), and dispatches beyond maxComputeWorkgroupsPerDimension are folded
+// into 2-D (the kernels number workgroups linearly). A conv's weights must fit one binding.
 import type { Backend } from '../../nn/backend.ts';
 import { checkInput, type Engine, type EngineOutput } from '../../nn/engine.ts';
 import { forward, type StageName } from '../../nn/forward.ts';
@@ -82,11 +85,13 @@ interface DispatchRec {
 /** Flag bit of the GEMM/conv kernels: add the residual already in the output buffer (in place). */
 const FLAG_IN_PLACE = 4;
 
+/** One GEMM's weights on the GPU: B in column panels and its bias, for n4 vec4 output columns from vec4 column col4. */
 interface GpuWeights {
   readonly b: GPUBuffer;
   readonly bias: GPUBuffer;
   readonly k4: number;
   readonly n4: number;
+  readonly col4: number;
 }
 
 const USAGE_STORAGE = 0x80; // GPUBufferUsage.STORAGE (numeric, so the core needs no globals)
@@ -100,7 +105,8 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /** Weights on the GPU, packed straight into mapped buffers on first use and shared by every plan of a runtime. */
 class WeightStore {
-  private readonly map = new Map<object, GpuWeights>();
+  /** A conv's one GEMM, or a linear layer's column blocks, by the layer they come from. */
+  private readonly map = new Map<object, GpuWeights[]>();
   /** f32 parameter tables (GroupNorm's gamma and beta, positional embeddings), by the object they come from. */
   private readonly tables = new Map<object, GPUBuffer>();
   bytes = 0;
@@ -116,32 +122,78 @@ class WeightStore {
     return b;
   }
 
-  get(key: FoldedConv | Linear, label: string): GpuWeights {
-    let w = this.map.get(key);
-    if (!w) {
-      const panel = panelWidth(this.ctx.config);
-      const packing: GemmPacking = 'kernel' in key ? convPacking(key, panel) : linearPacking(key, panel);
-      const f16 = this.ctx.precision === 'f16';
-      const bytes = packing.length * (f16 ? 2 : 4);
-      if (bytes > this.ctx.maxBinding) {
+  /** A conv's weights: one GEMM, within one binding. */
+  conv(conv: FoldedConv, label: string): GpuWeights {
+    return this.cached(conv, () => {
+      const packing = convPacking(conv, panelWidth(this.ctx.config));
+      const bytes = packing.length * bytesPerElement(this.ctx.precision);
+      const limit = Math.min(this.ctx.maxBinding, this.ctx.maxBuffer);
+      if (bytes > limit) {
         throw new GpuError(
-          `${label}: its ${this.ctx.precision} weights take ${bytes} bytes in one binding, over this adapter's maxStorageBufferBindingSize ` +
-            `${this.ctx.maxBinding} (run it in f16, or on the cpu device)`,
+          `${label}: its ${this.ctx.precision} weights take ${bytes} bytes in one binding, over this adapter's ` +
+            `${limit === this.ctx.maxBinding ? 'maxStorageBufferBindingSize' : 'maxBufferSize'} ${limit} ` +
+            `(run it in f16, or on the cpu device)`,
         );
       }
-      const b = this.ctx.createFilled(`${label}.weight`, bytes, USAGE_STORAGE, (mapped) =>
-        packing.fill(f16 ? new Uint16Array(mapped, 0, packing.length) : new Float32Array(mapped, 0, packing.length)),
-      );
-      const bias = this.ctx.upload(`${label}.bias`, packing.bias, USAGE_STORAGE);
-      this.bytes += b.size + bias.size;
-      w = { b, bias, k4: packing.k4, n4: packing.n4 };
+      return [this.upload(packing, label, 0)];
+    })[0];
+  }
+
+  /**
+   * A linear layer's weights as column blocks: groups of output features, each a whole number of the
+   * packing's column panels, as many per block as fit one binding and one buffer (one block when the
+   * whole layer fits). Each block is the layer's rows n0 … n0 + count − 1 packed on its own.
+   */
+  linear(fc: Linear, label: string): GpuWeights[] {
+    return this.cached(fc, () => {
+      const panel = panelWidth(this.ctx.config);
+      const k4 = Math.ceil(fc.inFeatures / 4);
+      const panelBytes = 4 * k4 * 4 * panel * bytesPerElement(this.ctx.precision);
+      const panels = Math.floor(Math.min(this.ctx.maxBinding, this.ctx.maxBuffer) / panelBytes);
+      if (panels < 1) {
+        throw new GpuError(
+          `${label}: one column panel of its ${this.ctx.precision} weights takes ${panelBytes} bytes, over this adapter's ` +
+            `maxStorageBufferBindingSize ${this.ctx.maxBinding} or maxBufferSize ${this.ctx.maxBuffer} (run it on the cpu device)`,
+        );
+      }
+      const width = 4 * panel * panels; // output features per block
+      const blocks: GpuWeights[] = [];
+      for (let n0 = 0; n0 < fc.outFeatures; n0 += width) {
+        const count = Math.min(width, fc.outFeatures - n0);
+        const block: Linear = {
+          inFeatures: fc.inFeatures,
+          outFeatures: count,
+          weight: fc.weight.subarray(n0 * fc.inFeatures, (n0 + count) * fc.inFeatures),
+          bias: fc.bias.subarray(n0, n0 + count),
+        };
+        const name = count === fc.outFeatures ? label : `${label}[${n0}:${n0 + count}]`;
+        blocks.push(this.upload(linearPacking(block, panel), name, n0 / 4));
+      }
+      return blocks;
+    });
+  }
+
+  private cached(key: FoldedConv | Linear, make: () => GpuWeights[]): GpuWeights[] {
+    let w = this.map.get(key);
+    if (!w) {
+      w = make();
       this.map.set(key, w);
     }
     return w;
   }
 
+  private upload(packing: GemmPacking, label: string, col4: number): GpuWeights {
+    const f16 = this.ctx.precision === 'f16';
+    const b = this.ctx.createFilled(`${label}.weight`, packing.length * bytesPerElement(this.ctx.precision), USAGE_STORAGE, (mapped) =>
+      packing.fill(f16 ? new Uint16Array(mapped, 0, packing.length) : new Float32Array(mapped, 0, packing.length)),
+    );
+    const bias = this.ctx.upload(`${label}.bias`, packing.bias, USAGE_STORAGE);
+    this.bytes += b.size + bias.size;
+    return { b, bias, k4: packing.k4, n4: packing.n4, col4 };
+  }
+
   destroy(): void {
-    for (const w of this.map.values()) {
+    for (const w of [...this.map.values()].flat()) {
       w.b.destroy();
       w.bias.destroy();
     }
@@ -336,7 +388,7 @@ export class Recorder implements Backend<Sym> {
     if (r && (r.n !== x.n || r.h !== oh || r.w !== ow || r.c !== conv.outChannels)) {
       throw new GpuError(`${label}: residual [${r.n}, ${r.c}, ${r.h}, ${r.w}] does not match the output`);
     }
-    const wts = this.weights.get(conv, label);
+    const wts = this.weights.conv(conv, label);
     // With a residual, the output goes over the residual's slot for now (see pendingInPlace).
     const inPlace = !!r && this.inPlaceResidual;
     const y = this.value(x.n, oh, ow, conv.outChannels, label, inPlace ? r.slot : undefined);
@@ -518,21 +570,26 @@ export class Recorder implements Backend<Sym> {
     if (x.h !== 1 || x.w !== 1 || x.c !== fc.inFeatures) {
       throw new GpuError(`fc: expects [N, ${fc.inFeatures}], got [${x.n}, ${x.c}, ${x.h}, ${x.w}]`);
     }
-    const wts = this.weights.get(fc, 'fc');
+    const blocks = this.weights.linear(fc, 'fc');
     const y = this.value(x.n, 1, 1, fc.outFeatures, 'fc');
     const inImage = this.imageBytes(1, 1, x.c4);
     const outImage = this.imageBytes(1, 1, y.c4);
     const { choice, defs } = this.choose({ op: 'fc', n: x.n, h: 1, w: 1, c: x.c, k: 1, stride: 1, pad: 0, cout: fc.outFeatures });
     const tile = choice.gemm;
     for (const [s, k] of this.chunks(x.n, [inImage, outImage], 'fc')) {
-      this.emit('fc: gemm', choice.gemmKernel, defs,
-        gemmParams(tile, k, wts.k4, wts.n4, false, false), [
-          this.slotBind(x.slot, s * inImage, k * inImage),
-          this.fixedBind(wts.b),
-          this.fixedBind(wts.bias),
-          this.fixedBind(this.dummy),
-          this.slotBind(y.slot, s * outImage, k * outImage),
-        ], Recorder.gemmCost(k, wts.k4, wts.n4, `${k}×${x.c} → ${k}×${fc.outFeatures}`));
+      for (const [i, wts] of blocks.entries()) {
+        // A column block writes its n4 vec4 columns at col4 of the full-width output rows.
+        const [c0, c1] = [4 * wts.col4, Math.min(4 * (wts.col4 + wts.n4), fc.outFeatures)];
+        const [label, cols] = blocks.length === 1 ? ['fc: gemm', ''] : [`fc: gemm block ${i + 1}/${blocks.length}`, ` [${c0}:${c1}]`];
+        this.emit(label, choice.gemmKernel, defs,
+          gemmParams(tile, k, wts.k4, wts.n4, false, false, { col4: wts.col4, ldc4: y.c4 }), [
+            this.slotBind(x.slot, s * inImage, k * inImage),
+            this.fixedBind(wts.b),
+            this.fixedBind(wts.bias),
+            this.fixedBind(this.dummy),
+            this.slotBind(y.slot, s * outImage, k * outImage),
+          ], Recorder.gemmCost(k, wts.k4, wts.n4, `${k}×${x.c} → ${k}×${fc.outFeatures}${cols}`));
+      }
     }
     return y;
   }
@@ -829,8 +886,8 @@ export class WebGpuRuntime {
   /** Upload the weights of a model now rather than at its first run. */
   preload(model: Network): void {
     for (const s of model.steps) {
-      if (s.op === 'conv') this.weights.get(s.conv, s.conv.conv);
-      else if (s.op === 'linear') this.weights.get(s.fc, 'fc');
+      if (s.op === 'conv') this.weights.conv(s.conv, s.conv.conv);
+      else if (s.op === 'linear') this.weights.linear(s.fc, 'fc');
     }
   }
 

@@ -174,13 +174,26 @@ export function foldGroups(groups: number, maxPerDim: number): [number, number] 
 
 // ---- Uniform parameters (u32 words; each kernel's Params struct in its .wgsl, gemm_io.wgsl's for the GEMMs) ----
 
-/** Uniforms of gemm.wgsl / gemm_sg.wgsl (gemm_io.wgsl's Params, its conv geometry left zero). */
-export function gemmParams(tile: GemmTile, m: number, k4: number, n4: number, relu: boolean, residual: boolean) {
+/** Where a GEMM dispatch writes its n4 vec4 columns: from vec4 column col4 of output rows ldc4 vec4s long. */
+export interface OutputColumns {
+  readonly col4: number;
+  readonly ldc4: number;
+}
+
+/**
+ * Uniforms of gemm.wgsl / gemm_sg.wgsl / gemm_wg.wgsl (gemm_io.wgsl's Params, its conv geometry left
+ * zero). `out`: a column block's place in the full output (default: the whole row, col4 0, ldc4 n4).
+ */
+export function gemmParams(
+  tile: GemmTile, m: number, k4: number, n4: number, relu: boolean, residual: boolean,
+  out: OutputColumns = { col4: 0, ldc4: n4 },
+) {
   const tilesN = Math.ceil(n4 / (tile.wgY * tile.tn4));
   const tilesM = Math.ceil(m / (tile.wgX * tile.tm));
   const flags = (relu ? 1 : 0) | (residual ? 2 : 0);
   const words = new Uint32Array(16);
   words.set([m, k4, n4, flags, tilesN, tilesM]);
+  words.set([out.col4, out.ldc4], 14);
   return { words, groups: tilesN * tilesM };
 }
 
