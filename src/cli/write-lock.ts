@@ -74,11 +74,11 @@ export class WriteLocks {
       try {
         result = await commit();
       } catch (e) {
-        clearInterval(renewal);
         await this.client.eval(RELEASE, 1, key, token).catch(() => {});
         throw e;
+      } finally {
+        clearInterval(renewal);
       }
-      clearInterval(renewal);
       const released = await this.redis(() => this.client.eval(RELEASE, 1, key, token));
       if (released !== 1) {
         throw new CliError(`the write lock on ${db} expired during a commit (not renewed for ${this.ttlMs / 1000} s: Redis unreachable or this process stalled); the commit landed, but another writer may have committed at the same time`);

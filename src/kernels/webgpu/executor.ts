@@ -663,6 +663,21 @@ class Plan {
     readonly reads: readonly ReadSpec[],
   ) {}
 
+  /** The timestamp queries of profiled runs: made on the first, reused by the next. */
+  private timestamps: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
+
+  private timestampQueries(d: GPUDevice): { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } {
+    if (!this.timestamps) {
+      const count = 2 * this.steps.length;
+      this.timestamps = {
+        set: d.createQuerySet({ type: 'timestamp', count }),
+        resolve: d.createBuffer({ size: count * 8, usage: 0x200 /* QUERY_RESOLVE */ | USAGE_COPY_SRC }),
+        read: d.createBuffer({ size: count * 8, usage: USAGE_MAP_READ | USAGE_COPY_DST }),
+      };
+    }
+    return this.timestamps;
+  }
+
   get bytes(): number {
     return this.arenas.reduce((a, b) => a + b.size, 0) + this.uniforms.size + this.readback.size;
   }
@@ -752,11 +767,7 @@ class Plan {
         // One pass per dispatch, with timestamps at its start and end.
         if (!d.features.has('timestamp-query')) throw new GpuError('profiling needs the timestamp-query feature');
         const count = 2 * this.steps.length;
-        query = {
-          set: d.createQuerySet({ type: 'timestamp', count }),
-          resolve: d.createBuffer({ size: count * 8, usage: 0x200 /* QUERY_RESOLVE */ | USAGE_COPY_SRC }),
-          read: d.createBuffer({ size: count * 8, usage: USAGE_MAP_READ | USAGE_COPY_DST }),
-        };
+        query = this.timestampQueries(d);
         this.steps.forEach((s, i) => {
           const pass = enc.beginComputePass({
             label: s.label,
@@ -793,9 +804,7 @@ class Plan {
       this.steps.forEach((s, i) =>
         profile.push({ label: s.label, kernel: s.pipeline.label, ...s.cost, bytes: s.bytes, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }),
       );
-      q.read.destroy();
-      q.resolve.destroy();
-      q.set.destroy();
+      q.read.unmap();
     }
     try {
       await this.readback.mapAsync(MAP_READ);
@@ -829,6 +838,11 @@ class Plan {
     for (const b of this.arenas) b.destroy();
     this.uniforms.destroy();
     this.readback.destroy();
+    if (this.timestamps) {
+      this.timestamps.read.destroy();
+      this.timestamps.resolve.destroy();
+      this.timestamps.set.destroy();
+    }
   }
 }
 
